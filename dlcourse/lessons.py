@@ -1,0 +1,161 @@
+"""Lessons are written as plain ``.py`` files and built into nbgrader notebooks.
+
+Why: a notebook's JSON makes review and merging painful; a lesson file diffs like code. The build is
+deterministic, and a test checks that every ``source/*/*.ipynb`` is the build of its lesson file.
+
+Format (``lessons/<assignment>/<notebook>.py``): cells start with a header line.
+
+    # %% [markdown]                           explanation (every line starts with '# ' or is '#')
+    # %%                                      an ordinary code cell
+    # %% locked id=setup                      read-only code (imports of the course helpers)
+    # %% solution id=forward                  code the student completes (### BEGIN/END SOLUTION)
+    # %% tests id=forward_shape points=2      autograder tests (### BEGIN/END HIDDEN TESTS)
+    # %% [markdown] answer id=q1 points=2     a written answer, graded by hand
+    # %% id=train_deep                        an ordinary code cell with a stable cell id (for tests)
+
+Every ``id`` becomes the cell's notebook cell id and, on a cell with a kind, its nbgrader ``grade_id``.
+"""
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+KERNELSPEC = {"name": "dlcourse", "display_name": "Python 3 (deep-learning course)", "language": "python"}
+HEADER = re.compile(r"^# %%(?P<markdown> \[markdown\])?(?P<options>.*)$")
+KINDS = {"locked", "solution", "tests", "answer"}
+
+
+class LessonFormatError(ValueError):
+    """A lesson file does not follow the format; the message names the file and line."""
+
+
+def _parse_options(text, where):
+    words = text.split()
+    kind = None
+    options = {}
+    for word in words:
+        if "=" in word:
+            key, value = word.split("=", 1)
+            options[key] = value
+        elif word in KINDS and kind is None:
+            kind = word
+        else:
+            raise LessonFormatError(f"{where}: unexpected word {word!r} in a cell header")
+    return kind, options
+
+
+def _nbgrader_metadata(kind, options, where):
+    grade_id = options.get("id")
+    if kind is None:
+        return None
+    if not grade_id or not re.fullmatch(r"[A-Za-z0-9_-]+", grade_id):
+        raise LessonFormatError(f"{where}: a {kind} cell needs id=<letters, digits, _ or ->")
+    meta = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3,
+            "solution": False, "task": False}
+    if kind in ("tests", "answer"):
+        try:
+            points = float(options["points"])
+        except (KeyError, ValueError):
+            raise LessonFormatError(f"{where}: a {kind} cell needs points=<number>") from None
+        meta["grade"] = True
+        meta["points"] = int(points) if points.is_integer() else points
+    meta["locked"] = kind in ("locked", "tests")
+    meta["solution"] = kind in ("solution", "answer")
+    return meta
+
+
+def parse_lesson(text, name="lesson"):
+    """Split a lesson file's text into a list of (cell_type, source, nbgrader metadata or None, id or None)."""
+    cells = []
+    current = None
+    for number, line in enumerate(text.splitlines(), 1):
+        match = HEADER.match(line)
+        if match:
+            where = f"{name}:{number}"
+            kind, options = _parse_options(match.group("options"), where)
+            cell_type = "markdown" if match.group("markdown") else "code"
+            if cell_type == "markdown" and kind not in (None, "answer"):
+                raise LessonFormatError(f"{where}: a markdown cell can only be an answer cell")
+            if cell_type == "code" and kind == "answer":
+                raise LessonFormatError(f"{where}: answer cells are markdown: '# %% [markdown] answer ...'")
+            if set(options) - {"id", "points"} or (kind is None and "points" in options):
+                raise LessonFormatError(f"{where}: unknown options {sorted(options)}")
+            if "id" in options and not re.fullmatch(r"[A-Za-z0-9_-]+", options["id"]):
+                raise LessonFormatError(f"{where}: an id is made of letters, digits, _ or -")
+            current = [cell_type, [], _nbgrader_metadata(kind, options, where), where, options.get("id")]
+            cells.append(current)
+        elif current is None:
+            if line.strip():
+                raise LessonFormatError(f"{name}:{number}: text before the first '# %%' header")
+        else:
+            if current[0] == "markdown":
+                if line.strip() and not (line == "#" or line.startswith("# ")):
+                    raise LessonFormatError(f"{name}:{number}: markdown lines start with '# '")
+                line = line[2:]
+            current[1].append(line)
+    result = []
+    for cell_type, lines, meta, where, cell_id in cells:
+        while lines and not lines[-1].strip():
+            lines.pop()
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        if not lines:
+            raise LessonFormatError(f"{where}: empty cell")
+        result.append((cell_type, "\n".join(lines), meta, cell_id))
+    ids = [cell_id for *_, cell_id in result if cell_id]
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise LessonFormatError(f"{name}: duplicated ids {duplicated}")
+    return result
+
+
+def build_notebook(text, name="lesson"):
+    """Build the nbformat notebook of a lesson file's text (deterministic: same text, same JSON)."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.nbformat_minor = 5
+    notebook.metadata = {
+        "kernelspec": dict(KERNELSPEC),
+        "language_info": {"name": "python"},
+    }
+    for index, (cell_type, source, meta, cell_id) in enumerate(parse_lesson(text, name)):
+        if cell_type == "markdown":
+            cell = nbformat.v4.new_markdown_cell(source)
+        else:
+            cell = nbformat.v4.new_code_cell(source)
+        cell.id = cell_id or f"cell-{index:03d}"
+        if meta:
+            cell.metadata["nbgrader"] = meta  # nbgrader's LockCells makes locked cells read-only in release
+        notebook.cells.append(cell)
+    nbformat.validate(notebook)
+    return notebook
+
+
+def lesson_to_ipynb_text(path):
+    """The notebook JSON text that the lesson file at ``path`` builds into."""
+    path = Path(path)
+    return nbformat.writes(build_notebook(path.read_text(encoding="utf-8"), str(path))) + "\n"
+
+
+def build_all(root):
+    """Build ``source/<a>/<n>.ipynb`` from every ``lessons/<a>/<n>.py`` under ``root``.
+
+    Returns:
+    - the list of notebook paths written or already up to date.
+    """
+    root = Path(root)
+    written = []
+    for lesson in sorted((root / "lessons").glob("*/*.py")):
+        target = root / "source" / lesson.parent.name / (lesson.stem + ".ipynb")
+        text = lesson_to_ipynb_text(lesson)
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        written.append(target)
+    return written
+
+
+if __name__ == "__main__":
+    for path in build_all(sys.argv[1] if len(sys.argv) > 1 else "."):
+        print(path)

@@ -1,0 +1,31 @@
+"""nbgrader configuration of the deep-learning practicals (read by every nbgrader command run here)."""
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "deep-learning-practicals"
+# The five assignments, in course order, are listed once in dlcourse.course.ASSIGNMENTS; nbgrader
+# adds each to the gradebook when `./course release` runs generate_assignment on it.
+
+# Every notebook runs in the course kernel (registered by ./course; its environment quiets
+# TensorFlow's C++ logging). Autograde forces the source notebook's kernelspec onto submissions.
+c.Execute.kernel_name = "dlcourse"
+# Training cells take tens of seconds on a laptop CPU; anything this slow is a runaway loop.
+c.Execute.timeout = 300
+c.Execute.interrupt_on_timeout = True
+c.Execute.execute_retries = 0
+
+# Students see "outputs at None, then NotImplementedError" stubs.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Library noise on stderr must not cost a correct answer its points (see dlcourse/nbgrader_ext.py).
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, Execute, IgnorePattern, LimitOutput, SaveAutoGrades)
+
+from dlcourse.nbgrader_ext import StderrToStdout  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    Execute, StderrToStdout, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata,
+]
