@@ -154,3 +154,43 @@ def autograde_variants(assignment, variants, notebook=None, workdir=None):
         return autograde(course, assignment, folders)
     finally:
         shutil.rmtree(workdir / "submissions", ignore_errors=True)
+
+
+def solution_code(assignment, cell_id, notebook=None):
+    """The reference code of a source cell with the solution markers removed (hidden tests too)."""
+    from dlcourse.course import HIDDEN_TESTS, SOLUTION_MARKERS
+
+    cell = cell_by_id(nbformat.read(source_notebook_path(assignment, notebook), as_version=4), cell_id)
+    return SOLUTION_MARKERS.sub("", HIDDEN_TESTS.sub("", cell.source))
+
+
+def mutate(assignment, cell_id, old, new, notebook=None, count=1):
+    """A buggy variant of a reference cell: ``old`` replaced by ``new`` in its solution code.
+
+    Fails when ``old`` does not occur exactly ``count`` times, so a variant cannot silently stop
+    being buggy when the reference solution is edited.
+    Returns:
+    - {cell_id: buggy code}, ready for score_variant's ``replacements``.
+    """
+    code = solution_code(assignment, cell_id, notebook)
+    found = code.count(old)
+    if found != count:
+        raise AssertionError(f"mutation of {assignment}/{cell_id}: {old!r} occurs {found} times, expected {count}")
+    return {cell_id: code.replace(old, new)}
+
+
+def load_replacements(path):
+    """Read a replacements file: '# %% id=<cell id>' headers, each followed by that cell's new code.
+
+    Returns:
+    - {cell_id: code}
+    """
+    from dlcourse.lessons import parse_lesson
+
+    path = Path(path)
+    replacements = {}
+    for cell_type, code, meta, cell_id in parse_lesson(path.read_text(encoding="utf-8"), str(path)):
+        if cell_type != "code" or meta or not cell_id:
+            raise ValueError(f"{path}: every cell of a replacements file is '# %% id=<cell id>' code")
+        replacements[cell_id] = code
+    return replacements
