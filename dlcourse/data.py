@@ -221,7 +221,8 @@ def load_mnist(dataset="graded", layout="flat", one_hot=False, validation_size=0
 
     def images(raw):
         scaled = raw.astype(np.float32) / np.float32(255.0)
-        return scaled.reshape(len(raw), -1) if layout == "flat" else scaled.reshape(len(raw), 28, 28, 1)
+        height, width = raw.shape[1:]
+        return scaled.reshape(len(raw), height * width) if layout == "flat" else scaled.reshape(len(raw), height, width, 1)
 
     def labels(raw):
         raw = raw.astype(np.int64)

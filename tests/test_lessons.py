@@ -1,0 +1,86 @@
+"""dlcourse.lessons: the lesson format, its errors, and that every source notebook is fresh."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlcourse.course import ROOT
+from dlcourse.lessons import LessonFormatError, build_notebook, lesson_to_ipynb_text, parse_lesson
+
+LESSON = """# %% [markdown]
+# # Title
+#
+# Some *text*.
+# %% locked id=setup
+import numpy as np
+# %% solution id=f
+def f(x):
+    out = None
+    ### BEGIN SOLUTION
+    out = 2 * x
+    ### END SOLUTION
+    return out
+# %% tests id=f_test points=2
+# Checks: f doubles
+assert f(1) == 2
+# %% [markdown] answer id=q points=1.5
+# ### BEGIN SOLUTION
+# Because.
+# ### END SOLUTION
+# %% id=plain
+print("hi")
+"""
+
+
+def test_cells_and_nbgrader_metadata():
+    notebook = build_notebook(LESSON)
+    kinds = [(c.cell_type, c.id, c.metadata.get("nbgrader")) for c in notebook.cells]
+    assert [k[:2] for k in kinds] == [("markdown", "cell-000"), ("code", "setup"), ("code", "f"),
+                                     ("code", "f_test"), ("markdown", "q"), ("code", "plain")]
+    setup, solution, tests, answer = (kinds[i][2] for i in (1, 2, 3, 4))
+    assert setup["locked"] and not setup["solution"] and not setup["grade"]
+    assert solution["solution"] and not solution["locked"] and not solution["grade"]
+    assert tests["grade"] and tests["locked"] and tests["points"] == 2 and tests["grade_id"] == "f_test"
+    assert answer["grade"] and answer["solution"] and answer["points"] == 1.5
+    assert kinds[5][2] is None
+    assert notebook.cells[0].source == "# Title\n\nSome *text*."
+    assert notebook.metadata.kernelspec.name == "dlcourse"
+
+
+def test_build_is_deterministic():
+    assert nbformat.writes(build_notebook(LESSON)) == nbformat.writes(build_notebook(LESSON))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("print(1)\n", "before the first"),
+    ("# %% tests id=t\nx = 1\n", "needs points"),
+    ("# %% solution\nx = 1\n", "needs id"),
+    ("# %% [markdown]\nnot a comment\n", "start with '# '"),
+    ("# %% solution id=a\nx = 1\n# %% tests id=a points=1\nx\n", "duplicated ids"),
+    ("# %% answer id=a points=1\nx\n", "answer cells are markdown"),
+    ("# %% [markdown] locked id=a\n# x\n", "only be an answer"),
+    ("# %% frobnicate\nx\n", "unexpected word"),
+    ("# %% id=bad/id\nx\n", "letters, digits"),
+    ("# %%\n\n", "empty cell"),
+])
+def test_format_errors_say_what_is_wrong(text, message):
+    with pytest.raises(LessonFormatError, match=message):
+        parse_lesson(text)
+
+
+LESSONS = sorted((ROOT / "lessons").glob("*/*.py"))
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[p.parent.name + "/" + p.name for p in LESSONS])
+def test_source_notebook_is_the_build_of_its_lesson(lesson):
+    notebook = ROOT / "source" / lesson.parent.name / (lesson.stem + ".ipynb")
+    assert notebook.exists(), f"{notebook} is missing: run ./course lessons"
+    assert notebook.read_text(encoding="utf-8") == lesson_to_ipynb_text(lesson), \
+        f"{notebook} is stale: run ./course lessons and commit it"
+
+
+def test_every_source_notebook_has_a_lesson():
+    for notebook in (ROOT / "source").glob("*/*.ipynb"):
+        lesson = ROOT / "lessons" / notebook.parent.name / (notebook.stem + ".py")
+        assert lesson.exists(), f"{notebook} has no lesson file {lesson}"
