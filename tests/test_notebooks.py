@@ -1,0 +1,181 @@
+"""Every notebook in source/, with no per-notebook wiring:
+
+* ``nbgrader validate`` on the source notebook (solutions and hidden tests) passes every test;
+* ``nbgrader validate --invert`` on the release finds no test that passes without an answer;
+* release/ is exactly what ``generate_assignment`` makes of source/ now, and leaks no solution
+  code and no hidden test;
+* autograding the untouched release with the real nbgrader scores 0 on every autograded cell, and a
+  cheating submission (comparison functions rebound, every stub returning an always-equal object)
+  scores no more than that.
+"""
+
+import re
+
+import nbformat
+import pytest
+
+from dlcourse.course import ROOT, run_nbgrader
+from harness import autograde_variants
+
+SOURCES = sorted((ROOT / "source").glob("*/*.ipynb"))
+ASSIGNMENTS = sorted({path.parent.name for path in SOURCES})
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def notebook_id(path):
+    return f"{path.parent.name}/{path.name}"
+
+
+def validate(path, *flags):
+    result = run_nbgrader(["validate", *flags, str(path)], cwd=ROOT, check=False)
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=notebook_id)
+def test_source_notebook_passes_all_its_tests_under_nbgrader_validate(source):
+    output = validate(source)
+    assert "Success! Your notebook passes all the tests." in output, \
+        f"nbgrader validate {notebook_id(source)} reported failures:\n{output[-6000:]}"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=notebook_id)
+def test_release_passes_no_test_under_nbgrader_validate_invert(source):
+    release = ROOT / "release" / source.parent.name / source.name
+    assert release.exists(), f"{release} is missing: run ./course release"
+    output = validate(release, "--invert")
+    assert "Success! The notebook does not pass any tests." in output, \
+        f"a test passes on the unanswered release {notebook_id(release)}:\n{output[-6000:]}"
+
+
+def _inside_markers(source, begin, end):
+    """Lines strictly between begin/end marker lines, and the lines outside them."""
+    inside, outside, depth = [], [], 0
+    for line in source.splitlines():
+        if begin in line:
+            depth += 1
+        elif end in line:
+            depth -= 1
+        elif depth:
+            inside.append(line.strip())
+        else:
+            outside.append(line.strip())
+    return inside, outside
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=notebook_id)
+def test_release_leaks_no_solution_and_no_hidden_test(source):
+    release_path = ROOT / "release" / source.parent.name / source.name
+    release = {c.get("id"): c for c in nbformat.read(release_path, as_version=4).cells}
+    for cell in nbformat.read(source, as_version=4).cells:
+        released = release.get(cell.get("id"))
+        assert released is not None, f"cell {cell.get('id')} of {notebook_id(source)} is missing from release"
+        text = released.source
+        for marker in MARKERS:
+            assert marker not in text, f"release cell {cell.id} still contains '{marker}'"
+        for begin, end in (("BEGIN SOLUTION", "END SOLUTION"), ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")):
+            inside, outside = _inside_markers(cell.source, begin, end)
+            released_lines = {line.strip() for line in text.splitlines()}
+            leaked = [line for line in inside
+                      if len(line) > 3 and line not in outside and line in released_lines
+                      and not line.startswith("#")]
+            assert not leaked, f"release cell {cell.id} of {notebook_id(source)} leaks {begin[6:].lower()} lines: {leaked}"
+        assert not released.get("outputs"), f"release cell {cell.id} carries outputs"
+
+
+CHEAT_PREAMBLE = '''
+# A cheating submission: comparisons rebound, every stub returns an always-equal object.
+import math
+import numpy as np
+import numpy.testing
+
+
+class _AlwaysEqual:
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    __hash__ = object.__hash__
+    def __getattr__(self, name): return self
+    def __call__(self, *args, **kwargs): return self
+    def __getitem__(self, key): return self
+    def __iter__(self): return iter(())
+    def __len__(self): return 0
+    def __bool__(self): return True
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __call__
+    __truediv__ = __rtruediv__ = __matmul__ = __rmatmul__ = __neg__ = __pow__ = __call__
+
+
+ALWAYS_EQUAL = _AlwaysEqual()
+_yes = lambda *args, **kwargs: True
+_quiet = lambda *args, **kwargs: None
+np.allclose = np.isclose = np.array_equal = np.array_equiv = _yes
+for _name in ("assert_allclose", "assert_array_equal", "assert_almost_equal", "assert_array_almost_equal",
+              "assert_equal", "assert_array_less"):
+    setattr(np.testing, _name, _quiet)
+math.isclose = _yes
+try:
+    import torch
+    torch.allclose = torch.equal = _yes
+except ImportError:
+    pass
+'''.lstrip()
+
+STUB = re.compile(r"^(?P<indent>[ \t]*)raise NotImplementedError\(\)[ \t]*$", re.MULTILINE)
+
+
+def cheating_submission(release_notebook):
+    """The release with every stub returning ALWAYS_EQUAL and the comparisons rebound first."""
+    notebook = nbformat.from_dict(release_notebook)
+    solution_cells = [c for c in notebook.cells if c.cell_type == "code"
+                      and c.metadata.get("nbgrader", {}).get("solution")]
+    for cell in solution_cells:
+        cell.source = STUB.sub(lambda m: f"{m['indent']}return ALWAYS_EQUAL" if m["indent"] else "pass",
+                               cell.source)
+    if solution_cells:
+        solution_cells[0].source = CHEAT_PREAMBLE + solution_cells[0].source
+    return notebook
+
+
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def graded_release_and_cheat(request, tmp_path_factory):
+    assignment = request.param
+    workdir = tmp_path_factory.mktemp(f"grade-{assignment}")
+    release_dir = ROOT / "release" / assignment
+    assert release_dir.is_dir(), f"release/{assignment} is missing: run ./course release"
+    results = {}
+    for path in sorted(release_dir.glob("*.ipynb")):  # one nbgrader run per notebook
+        release = nbformat.read(path, as_version=4)
+        scores, process = autograde_variants(
+            assignment, {"untouched": release, "cheat": cheating_submission(release)},
+            notebook=path.stem, workdir=workdir / path.stem)
+        results[path.stem] = (scores, process, workdir / path.stem / "course")
+    return assignment, results
+
+
+def test_untouched_release_scores_zero_on_every_autograded_cell(graded_release_and_cheat):
+    assignment, results = graded_release_and_cheat
+    for notebook, (scores, process, _) in results.items():
+        cells = scores["untouched"].get(notebook)
+        assert cells, f"{assignment}/{notebook} was not graded: {scores['untouched']}\n{process.stderr[-3000:]}"
+        passing = {gid: score for gid, (score, _max) in cells.items() if score}
+        assert not passing, f"{assignment}/{notebook}: tests that pass with no answer at all: {passing}"
+
+
+def test_cheating_submission_scores_no_more_than_the_release(graded_release_and_cheat):
+    assignment, results = graded_release_and_cheat
+    for notebook, (scores, process, _) in results.items():
+        cells = scores["cheat"].get(notebook)
+        assert cells, f"{assignment}/{notebook}: the cheat was not graded: {scores['cheat']}\n{process.stderr[-3000:]}"
+        fooled = {gid: score for gid, (score, _max) in cells.items() if score}
+        assert not fooled, f"{assignment}/{notebook}: tests fooled by rebinding/always-equal objects: {fooled}"
+
+
+def test_release_is_what_generate_assignment_makes_of_source_now(graded_release_and_cheat):
+    assignment, results = graded_release_and_cheat
+    for notebook, (_, _, course) in results.items():
+        fresh = nbformat.read(course / "release" / assignment / f"{notebook}.ipynb", as_version=4)
+        committed = nbformat.read(ROOT / "release" / assignment / f"{notebook}.ipynb", as_version=4)
+        assert nbformat.writes(committed) == nbformat.writes(fresh), \
+            f"release/{assignment}/{notebook}.ipynb is stale: run ./course release and commit it"
+    fresh_files = sorted(p.name for p in (course / "release" / assignment).iterdir())
+    committed_files = sorted(p.name for p in (ROOT / "release" / assignment).iterdir())
+    assert committed_files == fresh_files, f"release/{assignment} files differ from a fresh release"
