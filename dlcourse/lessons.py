@@ -66,6 +66,27 @@ def _nbgrader_metadata(kind, options, where):
     return meta
 
 
+# nbgrader treats any line containing these words as a marker, whatever the cell (even prose).
+SOLUTION_WORDS = ("BEGIN SOLUTION", "END SOLUTION")
+HIDDEN_WORDS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def _check_markers(source, meta, where):
+    solution = bool(meta and meta["solution"])
+    tests = bool(meta and meta["grade"] and not meta["solution"])
+    for word in SOLUTION_WORDS:
+        if word in source and not solution:
+            raise LessonFormatError(f"{where}: '{word}' may only appear in solution or answer cells "
+                                    "(nbgrader takes it for a marker anywhere; write 'the solution markers')")
+    for word in HIDDEN_WORDS:
+        if word in source and not tests:
+            raise LessonFormatError(f"{where}: '{word}' may only appear in tests cells")
+    if solution and source.count("BEGIN SOLUTION") != source.count("END SOLUTION"):
+        raise LessonFormatError(f"{where}: unbalanced solution markers")
+    if tests and source.count("BEGIN HIDDEN TESTS") != source.count("END HIDDEN TESTS"):
+        raise LessonFormatError(f"{where}: unbalanced hidden-test markers")
+
+
 def parse_lesson(text, name="lesson"):
     """Split a lesson file's text into a list of (cell_type, source, nbgrader metadata or None, id or None)."""
     cells = []
@@ -103,7 +124,9 @@ def parse_lesson(text, name="lesson"):
             lines.pop(0)
         if not lines:
             raise LessonFormatError(f"{where}: empty cell")
-        result.append((cell_type, "\n".join(lines), meta, cell_id))
+        source = "\n".join(lines)
+        _check_markers(source, meta, where)
+        result.append((cell_type, source, meta, cell_id))
     ids = [cell_id for *_, cell_id in result if cell_id]
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:

@@ -63,6 +63,9 @@ def test_build_is_deterministic():
     ("# %% frobnicate\nx\n", "unexpected word"),
     ("# %% id=bad/id\nx\n", "letters, digits"),
     ("# %%\n\n", "empty cell"),
+    ("# %% [markdown]\n# Fill in between `### BEGIN SOLUTION` and the end.\n", "only appear in solution"),
+    ("# %% solution id=s\n### BEGIN HIDDEN TESTS\n", "only appear in tests"),
+    ("# %% solution id=s\n### BEGIN SOLUTION\nx = 1\n", "unbalanced solution"),
 ])
 def test_format_errors_say_what_is_wrong(text, message):
     with pytest.raises(LessonFormatError, match=message):

@@ -31,11 +31,14 @@ def validate(path, *flags):
     return result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=notebook_id)
-def test_source_notebook_passes_all_its_tests_under_nbgrader_validate(source):
-    output = validate(source)
-    assert "Success! Your notebook passes all the tests." in output, \
-        f"nbgrader validate {notebook_id(source)} reported failures:\n{output[-6000:]}"
+class TestValidateSources:
+    """The source notebooks, executed whole by nbgrader validate (slow: all training included)."""
+
+    @pytest.mark.parametrize("source", SOURCES, ids=notebook_id)
+    def test_source_notebook_passes_all_its_tests_under_nbgrader_validate(self, source):
+        output = validate(source)
+        assert "Success! Your notebook passes all the tests." in output, \
+            f"nbgrader validate {notebook_id(source)} reported failures:\n{output[-6000:]}"
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=notebook_id)
@@ -135,47 +138,74 @@ def cheating_submission(release_notebook):
     return notebook
 
 
-@pytest.fixture(scope="module", params=ASSIGNMENTS)
-def graded_release_and_cheat(request, tmp_path_factory):
-    assignment = request.param
-    workdir = tmp_path_factory.mktemp(f"grade-{assignment}")
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_is_fresh_scores_zero_untouched_and_cannot_be_cheated(assignment, tmp_path):
+    """One real nbgrader run per notebook grades two students: the untouched release and a cheat."""
     release_dir = ROOT / "release" / assignment
     assert release_dir.is_dir(), f"release/{assignment} is missing: run ./course release"
-    results = {}
-    for path in sorted(release_dir.glob("*.ipynb")):  # one nbgrader run per notebook
+    course = None
+    for path in sorted(release_dir.glob("*.ipynb")):
         release = nbformat.read(path, as_version=4)
         scores, process = autograde_variants(
             assignment, {"untouched": release, "cheat": cheating_submission(release)},
-            notebook=path.stem, workdir=workdir / path.stem)
-        results[path.stem] = (scores, process, workdir / path.stem / "course")
-    return assignment, results
+            notebook=path.stem, workdir=tmp_path / path.stem)
+        course = tmp_path / path.stem / "course"
+        where = f"{assignment}/{path.name}"
 
+        fresh = nbformat.read(course / "release" / assignment / path.name, as_version=4)
+        assert nbformat.writes(release) == nbformat.writes(fresh), \
+            f"release/{where} is stale: run ./course release and commit it"
 
-def test_untouched_release_scores_zero_on_every_autograded_cell(graded_release_and_cheat):
-    assignment, results = graded_release_and_cheat
-    for notebook, (scores, process, _) in results.items():
-        cells = scores["untouched"].get(notebook)
-        assert cells, f"{assignment}/{notebook} was not graded: {scores['untouched']}\n{process.stderr[-3000:]}"
-        passing = {gid: score for gid, (score, _max) in cells.items() if score}
-        assert not passing, f"{assignment}/{notebook}: tests that pass with no answer at all: {passing}"
+        for student in ("untouched", "cheat"):
+            cells = scores[student].get(path.stem)
+            assert cells, f"{where}: {student} was not graded: {scores[student]}\n{process.stderr[-3000:]}"
+        passing = {gid: score for gid, (score, _max) in scores["untouched"][path.stem].items() if score}
+        assert not passing, f"{where}: tests that pass with no answer at all: {passing}"
+        fooled = {gid: score for gid, (score, _max) in scores["cheat"][path.stem].items() if score}
+        assert not fooled, f"{where}: tests fooled by rebound comparisons or always-equal objects: {fooled}"
 
-
-def test_cheating_submission_scores_no_more_than_the_release(graded_release_and_cheat):
-    assignment, results = graded_release_and_cheat
-    for notebook, (scores, process, _) in results.items():
-        cells = scores["cheat"].get(notebook)
-        assert cells, f"{assignment}/{notebook}: the cheat was not graded: {scores['cheat']}\n{process.stderr[-3000:]}"
-        fooled = {gid: score for gid, (score, _max) in cells.items() if score}
-        assert not fooled, f"{assignment}/{notebook}: tests fooled by rebinding/always-equal objects: {fooled}"
-
-
-def test_release_is_what_generate_assignment_makes_of_source_now(graded_release_and_cheat):
-    assignment, results = graded_release_and_cheat
-    for notebook, (_, _, course) in results.items():
-        fresh = nbformat.read(course / "release" / assignment / f"{notebook}.ipynb", as_version=4)
-        committed = nbformat.read(ROOT / "release" / assignment / f"{notebook}.ipynb", as_version=4)
-        assert nbformat.writes(committed) == nbformat.writes(fresh), \
-            f"release/{assignment}/{notebook}.ipynb is stale: run ./course release and commit it"
     fresh_files = sorted(p.name for p in (course / "release" / assignment).iterdir())
-    committed_files = sorted(p.name for p in (ROOT / "release" / assignment).iterdir())
+    committed_files = sorted(p.name for p in release_dir.iterdir())
     assert committed_files == fresh_files, f"release/{assignment} files differ from a fresh release"
+
+
+def _cells(source):
+    return nbformat.read(source, as_version=4).cells
+
+
+def _kind(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    if meta.get("grade") and not meta.get("solution"):
+        return "tests"
+    if meta.get("solution"):
+        return "solution"
+    return "locked" if meta.get("locked") else "plain"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=notebook_id)
+def test_notebook_conventions(source):
+    """The course helpers are imported in a locked cell before any student code, the notebook is
+    seeded, every test cell says what it checks and has points, every graded function documents
+    its inputs and outputs."""
+    import ast
+
+    cells = [c for c in _cells(source) if c.cell_type == "code"]
+    first_solution = next(i for i, c in enumerate(cells) if _kind(c) == "solution")
+    setup = [c for c in cells[:first_solution] if _kind(c) == "locked" and "dlcourse.checks" in c.source]
+    assert setup, f"{notebook_id(source)}: no locked cell imports dlcourse.checks before the first solution cell"
+    assert any("seed_everything(" in c.source for c in cells), f"{notebook_id(source)} never calls seed_everything"
+    for cell in cells:
+        kind = _kind(cell)
+        if kind == "tests":
+            first = cell.source.lstrip().splitlines()[0]
+            assert first.startswith("# Checks:"), f"test cell {cell.id}: first line should be '# Checks: ...', got {first!r}"
+            assert cell.metadata.nbgrader.get("points", 0) > 0, f"test cell {cell.id} has no points"
+        if kind == "solution":
+            tree = ast.parse(cell.source)
+            for node in tree.body:
+                if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                    doc = ast.get_docstring(node) or ""
+                    assert "Inputs" in doc and "Returns" in doc, \
+                        f"{notebook_id(source)}: {node.name}'s docstring should list Inputs: and Returns:"
+                if isinstance(node, ast.ClassDef):
+                    assert ast.get_docstring(node), f"{notebook_id(source)}: class {node.name} has no docstring"
