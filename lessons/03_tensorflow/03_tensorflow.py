@@ -1,0 +1,835 @@
+# %% [markdown]
+# # Practical 3: TensorFlow, from static graphs to Keras
+#
+# TensorFlow started (version 1) as a library of **static computational graphs**: you first
+# *declare* a graph of operations on symbolic placeholders, then *use* it, by running parts of it in a
+# `Session` that feeds the placeholders with numbers. TensorFlow 2 runs operations **eagerly** (each
+# line computes at once, like NumPy), records them on a `tf.GradientTape` to differentiate them, and
+# turns Python functions back into graphs with `tf.function`. Keras sits on top of both.
+#
+# This practical has four parts:
+#
+# - **A.** the static graph: placeholders, a `Session`, `tf.gradients`; then the same in TF2;
+# - **B.** a multilayer perceptron built from low-level operations only, trained on MNIST;
+# - **C.** a Keras classifier of the "ocean proximity" of California districts, logged for TensorBoard;
+# - **D.** review questions.
+#
+# About the TF1 API in TensorFlow 2: the old functions live in `tf.compat.v1`. Do **not** call
+# `tf.compat.v1.disable_eager_execution()`: it switches the whole process to graph mode and breaks
+# Keras 3 in part C. Build every static graph in its own `tf.Graph`:
+#
+# ```python
+# graph = tf.Graph()
+# with graph.as_default():          # the ops declared here go into `graph`
+#     a = tf.compat.v1.placeholder(tf.float32, shape=(), name="a")
+#     ...
+# with tf.compat.v1.Session(graph=graph) as session:
+#     value = session.run(tensor, feed_dict={a: 4.0})
+# ```
+# %% locked id=setup
+# The course's checks are imported first, before any student code, so they keep their own copies of NumPy's functions.
+from dlcourse.checks import (assert_close, assert_equal, assert_gradient_close, assert_true, check_shape,
+                             CheckError, to_float_array)
+from dlcourse.gradcheck import numerical_gradient
+from dlcourse.data import load_mnist, load_housing
+from dlcourse.plotting import plot_learning_curves
+from dlcourse.tf_tools import new_run_dir, plot_confusion_matrix, read_scalars, scalar_logger
+from dlcourse import seed_everything
+import numpy as np
+import matplotlib.pyplot as plt
+import tensorflow as tf
+import keras
+tf.get_logger().setLevel("ERROR")  # keep TensorFlow's Python warnings out of the outputs
+seed_everything(0)
+print("TensorFlow", tf.__version__, "- Keras", keras.__version__, "- eager by default:", tf.executing_eagerly())
+# %% [markdown]
+# ## Part A. The static graph
+#
+# ### A.1 Declare, then run: a + b = 9
+#
+# Write `static_graph_sum(a, b)`: in a new `tf.Graph`, declare two scalar `float32` placeholders and
+# their sum; then open a `tf.compat.v1.Session` on that graph and run the sum, feeding `a` and `b`.
+# Return the number that `session.run` gives and the graph itself (the tests run your graph again with
+# other inputs: a sum computed eagerly, with no placeholder, would not be a graph at all).
+# %% solution id=static_graph_sum
+def static_graph_sum(a, b):
+    """Compute a + b with a static TensorFlow graph.
+
+    Inputs:
+    - a, b: two Python floats.
+    Returns:
+    - value: a + b, the number returned by session.run (a float or NumPy scalar, not a tensor)
+    - graph: the tf.Graph holding the two float32 placeholders and their sum
+    """
+    value, graph = None, None
+    ### BEGIN SOLUTION
+    graph = tf.Graph()
+    with graph.as_default():
+        a_in = tf.compat.v1.placeholder(tf.float32, shape=(), name="a")
+        b_in = tf.compat.v1.placeholder(tf.float32, shape=(), name="b")
+        total = tf.add(a_in, b_in, name="sum")
+    with tf.compat.v1.Session(graph=graph) as session:
+        value = session.run(total, feed_dict={a_in: a, b_in: b})
+    ### END SOLUTION
+    return value, graph
+# %% tests id=static_graph_sum_tests points=2
+# Checks: static_graph_sum returns a + b from a Session, and a tf.Graph with two placeholders and their sum (run again on other inputs)
+def _check_graph_sum(a, b):
+    result = static_graph_sum(a, b)
+    assert_true(isinstance(result, tuple) and len(result) == 2,
+                "static_graph_sum should return a tuple (value, graph)")
+    value, graph = result
+    assert_true(not tf.is_tensor(value),
+                f"the value is a TensorFlow tensor ({type(value).__name__}): return the number that "
+                "session.run gives; an eager tensor means the sum was computed eagerly, not by a graph")
+    assert_close(value, a + b, f"static_graph_sum({a}, {b})'s value", rtol=1e-6)
+    assert_true(isinstance(graph, tf.Graph),
+                f"the second value returned should be the tf.Graph, got {type(graph).__name__}")
+    placeholders = [op for op in graph.get_operations() if op.type == "Placeholder"]
+    assert_true(len(placeholders) == 2,
+                f"the graph holds {len(placeholders)} placeholder(s), expected 2 (one for a, one for b): "
+                "declare them with tf.compat.v1.placeholder inside `with graph.as_default():`; a sum "
+                "computed eagerly leaves no placeholder in the graph")
+    feeds = {op.outputs[0].ref() for op in placeholders}
+    sums = [op for op in graph.get_operations()
+            if op.type in ("Add", "AddV2", "AddN") and {t.ref() for t in op.inputs} == feeds]
+    assert_true(len(sums) >= 1, "the graph has no Add op whose inputs are the two placeholders: "
+                                "declare their sum in the graph")
+    with tf.compat.v1.Session(graph=graph) as session:
+        again = session.run(sums[0].outputs[0], {placeholders[0].outputs[0]: 2.5,
+                                                 placeholders[1].outputs[0]: -7.0})
+    assert_close(again, -4.5, "the graph's sum run again with the inputs 2.5 and -7")
+
+_check_graph_sum(4.0, 5.0)  # a + b = 9
+print("static_graph_sum: visible checks passed")
+### BEGIN HIDDEN TESTS
+_check_graph_sum(-1.25, 3.5)
+_check_graph_sum(1000.0, 0.5)
+### END HIDDEN TESTS
+# %% [markdown]
+# ### A.2 Logistic regression with `tf.gradients`
+#
+# Practical 1 drew the graph of a logistic unit, `out = sigmoid(w . x + b)`, and back-propagated
+# through it by hand: with `s = out`,
+# `d out/dx = s (1 - s) w`, `d out/dw = s (1 - s) x`, `d out/db = s (1 - s)`.
+#
+# Build the same graph in TensorFlow: placeholders for `x`, `w` and `b` (use `tf.float64`, the tests
+# compare with finite differences), the output, and its gradients with
+# `tf.gradients(out, [x, w, b])`: TensorFlow adds the backward ops to the graph for you. Run the
+# output and the three gradients in one `session.run`.
+# %% solution id=logistic_regression_tf
+def logistic_regression_tf(x, w, b):
+    """A logistic unit and its gradients, from a static graph and tf.gradients.
+
+    Inputs:
+    - x: (D,) float array, the input; w: (D,) float array, the weights; b: a float, the bias
+    Returns:
+    - out: a float, sigmoid(w . x + b)
+    - dx: (D,) d out / d x; dw: (D,) d out / d w; db: a float, d out / d b
+    """
+    out, dx, dw, db = None, None, None, None
+    ### BEGIN SOLUTION
+    D = len(x)
+    graph = tf.Graph()
+    with graph.as_default():
+        x_in = tf.compat.v1.placeholder(tf.float64, shape=(D,), name="x")
+        w_in = tf.compat.v1.placeholder(tf.float64, shape=(D,), name="w")
+        b_in = tf.compat.v1.placeholder(tf.float64, shape=(), name="b")
+        z = tf.reduce_sum(w_in * x_in) + b_in  # (D,) * (D,) -> (D,) -> ()
+        output = tf.sigmoid(z)
+        gradients = tf.gradients(output, [x_in, w_in, b_in])
+    with tf.compat.v1.Session(graph=graph) as session:
+        out, dx, dw, db = session.run([output] + gradients, feed_dict={x_in: x, w_in: w, b_in: b})
+    ### END SOLUTION
+    return out, dx, dw, db
+# %% tests id=logistic_regression_tf_tests points=3
+# Checks: logistic_regression_tf's output, and its gradients against the analytic formulas and centred finite differences
+def _check_logistic(x, w, b):
+    result = logistic_regression_tf(x, w, b)
+    assert_true(isinstance(result, tuple) and len(result) == 4,
+                "logistic_regression_tf should return a tuple (out, dx, dw, db)")
+    out, dx, dw, db = result
+    s = 1.0 / (1.0 + np.exp(-(float(w @ x) + b)))
+    assert_close(out, s, "out = sigmoid(w . x + b)", rtol=1e-5)
+    # analytic gradients, then finite differences of the output in float64
+    assert_gradient_close(dx, s * (1 - s) * w, "dx (d out / d x)", tol=1e-5)
+    assert_gradient_close(dw, s * (1 - s) * x, "dw (d out / d w)", tol=1e-5)
+    assert_gradient_close(db, s * (1 - s), "db (d out / d b)", tol=1e-5)
+    unit = lambda xx, ww, bb: 1.0 / (1.0 + np.exp(-(float(ww @ xx) + float(bb))))
+    x64, w64, b64 = np.array(x, dtype=float), np.array(w, dtype=float), np.array(b, dtype=float)
+    assert_gradient_close(dx, numerical_gradient(lambda v: unit(v, w64, b64), x64), "dx vs finite differences", 1e-5)
+    assert_gradient_close(dw, numerical_gradient(lambda v: unit(x64, v, b64), w64), "dw vs finite differences", 1e-5)
+    assert_gradient_close(db, numerical_gradient(lambda v: unit(x64, w64, v), b64), "db vs finite differences", 1e-5)
+
+_check_logistic(np.array([-1.0, -2.0]), np.array([2.0, -3.0]), -3.0)  # practical 1's example: out = sigmoid(1) = 0.731
+print("logistic_regression_tf: visible checks passed")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(31)
+_check_logistic(_rng.normal(size=5), _rng.normal(size=5), 0.3)
+_check_logistic(np.array([0.5, -1.0, 2.0, 1.5]), np.array([1.0, -0.5, 0.25, -2.0]), 1.5)
+### END HIDDEN TESTS
+# %% [markdown]
+# ### A.3 The same in TensorFlow 2: eager execution, `GradientTape`, `tf.function`
+#
+# In TF2 the same computation is ordinary Python: operations run at once, a `tf.GradientTape`
+# records them, and `tape.gradient` back-propagates. Decorating the function with `tf.function`
+# traces it **once** into a graph (the static graph comes back, built for you) and runs that graph on
+# later calls. Run the cell and compare with your static graph.
+# %% id=logistic_tape_demo
+@tf.function
+def logistic_regression_tape(x, w, b):
+    with tf.GradientTape() as tape:
+        tape.watch([x, w, b])  # constants are not watched by default
+        out = tf.sigmoid(tf.tensordot(w, x, axes=1) + b)
+    dx, dw, db = tape.gradient(out, [x, w, b])
+    return out, dx, dw, db
+
+x_demo, w_demo, b_demo = np.array([-1.0, -2.0]), np.array([2.0, -3.0]), -3.0
+eager_results = logistic_regression_tape(tf.constant(x_demo), tf.constant(w_demo), tf.constant(b_demo, tf.float64))
+static_results = logistic_regression_tf(x_demo, w_demo, b_demo)
+for name, eager, static in zip(["out", "dx", "dw", "db"], eager_results, static_results):
+    print(f"{name}: tape {np.round(eager.numpy(), 6)}   static graph {np.round(np.asarray(static), 6)}")
+traced = logistic_regression_tape.get_concrete_function(tf.constant(x_demo), tf.constant(w_demo),
+                                                        tf.constant(b_demo, tf.float64))
+print(f"tf.function traced a graph of {len(traced.graph.get_operations())} ops:",
+      sorted({op.type for op in traced.graph.get_operations()}))
+# %% [markdown]
+# ## Part B. A multilayer perceptron from low-level operations
+#
+# The network has `D` inputs, `H` hidden units and `K` outputs, all sigmoid:
+# `hidden = sigmoid(x W1 + b1)`, `output = sigmoid(hidden W2 + b2)`, trained to bring the output close
+# to the one-hot label `y` with the squared error averaged over the minibatch:
+#
+# `loss = (1/N) sum_n sum_k (output[n, k] - y[n, k])^2`.
+#
+# Build it from low-level operations only: `tf.compat.v1.placeholder`, `tf.Variable`, `tf.matmul`,
+# `tf.sigmoid`, `tf.reduce_*`, and a gradient-descent step, either
+# `tf.compat.v1.train.GradientDescentOptimizer(learning_rate).minimize(loss)` or your own
+# `variable.assign_sub(learning_rate * gradient)` updates with `tf.gradients`. **No Keras layers**: the
+# tests read the operations of your graph.
+#
+# Initial weights: `W1` and `W2` drawn from a normal distribution with standard deviation
+# `1 / sqrt(fan_in)` by `np.random.default_rng(seed)`, biases at zero (symmetric weights, such as all
+# zeros, would make every hidden unit learn the same thing).
+#
+# The optional variant `loss="cross_entropy"` replaces the output sigmoid by a softmax and the
+# squared error by the cross-entropy `-(1/N) sum_n sum_k y[n, k] log softmax(logits)[n, k]`; compute it
+# from the logits (`tf.nn.softmax_cross_entropy_with_logits`), never as `log(softmax(...))`, which
+# overflows for large logits.
+# %% id=load_mnist
+mnist = load_mnist(one_hot=True)
+print("training digits", mnist.x_train.shape, mnist.y_train.shape, "- test digits", mnist.x_test.shape)
+# %% solution id=build_mlp_graph
+def build_mlp_graph(D, H, K, loss="mse", seed=0):
+    """Declare a D-H-K sigmoid MLP, its loss and one gradient-descent step in a new tf.Graph.
+
+    Inputs:
+    - D, H, K: the numbers of inputs, hidden units and outputs
+    - loss: "mse" (sigmoid outputs, squared error) or "cross_entropy" (softmax outputs)
+    - seed: the seed of np.random.default_rng drawing the initial weights
+    Returns:
+    - net: a dict with the keys
+      "graph": the tf.Graph holding everything below
+      "x": (None, D) float32 placeholder, the inputs; "y": (None, K) float32 placeholder, one-hot targets
+      "learning_rate": () float32 placeholder, the step size fed at every step
+      "W1": (D, H), "b1": (H,), "W2": (H, K), "b2": (K,): the tf.Variables
+      "output": (None, K) tensor, sigmoid outputs ("mse") or softmax probabilities ("cross_entropy")
+      "loss": () tensor, the minibatch's mean loss
+      "train_op": the op making one gradient-descent step on the loss
+      "init": the op initialising the variables
+    """
+    net = None
+    ### BEGIN SOLUTION
+    if loss not in ("mse", "cross_entropy"):
+        raise ValueError(f"loss must be 'mse' or 'cross_entropy', got {loss!r}")
+    rng = np.random.default_rng(seed)
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, shape=(None, D), name="x")
+        y = tf.compat.v1.placeholder(tf.float32, shape=(None, K), name="y")
+        learning_rate = tf.compat.v1.placeholder(tf.float32, shape=(), name="learning_rate")
+        W1 = tf.Variable(rng.normal(0.0, 1.0 / np.sqrt(D), (D, H)).astype(np.float32), name="W1")
+        b1 = tf.Variable(np.zeros(H, np.float32), name="b1")
+        W2 = tf.Variable(rng.normal(0.0, 1.0 / np.sqrt(H), (H, K)).astype(np.float32), name="W2")
+        b2 = tf.Variable(np.zeros(K, np.float32), name="b2")
+        hidden = tf.sigmoid(tf.matmul(x, W1) + b1)  # (N, D) @ (D, H) + (H,) -> (N, H)
+        logits = tf.matmul(hidden, W2) + b2  # (N, H) @ (H, K) + (K,) -> (N, K)
+        if loss == "mse":
+            output = tf.sigmoid(logits)
+            loss_value = tf.reduce_mean(tf.reduce_sum(tf.square(output - y), axis=1))  # (N, K) -> (N,) -> ()
+        else:
+            output = tf.nn.softmax(logits)
+            loss_value = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        train_op = tf.compat.v1.train.GradientDescentOptimizer(learning_rate).minimize(loss_value)
+        init = tf.compat.v1.global_variables_initializer()
+    net = {"graph": graph, "x": x, "y": y, "learning_rate": learning_rate, "W1": W1, "b1": b1, "W2": W2,
+           "b2": b2, "output": output, "loss": loss_value, "train_op": train_op, "init": init}
+    ### END SOLUTION
+    return net
+# %% tests id=build_mlp_graph_tests points=3
+# Checks: build_mlp_graph's dict, shapes, low-level ops only (no Keras layers), output and MSE loss values; hidden: one training step is a gradient-descent step
+_MLP_KEYS = ("graph", "x", "y", "learning_rate", "W1", "b1", "W2", "b2", "output", "loss", "train_op", "init")
+_MLP_PARAMS = ("W1", "b1", "W2", "b2")
+
+def _check_mlp_structure(net, D, H, K):
+    assert_true(isinstance(net, dict), f"build_mlp_graph should return a dict, got {type(net).__name__}")
+    missing = [key for key in _MLP_KEYS if key not in net]
+    assert_true(not missing, f"the dict returned by build_mlp_graph misses the keys {missing}")
+    graph = net["graph"]
+    assert_true(isinstance(graph, tf.Graph), f"net['graph'] should be a tf.Graph, got {type(graph).__name__}")
+    for key in ("x", "y", "learning_rate"):
+        op = getattr(net[key], "op", None)
+        assert_true(op is not None and op.type == "Placeholder" and op.graph is graph,
+                    f"net['{key}'] should be a tf.compat.v1.placeholder of net['graph']")
+    shapes = {"W1": (D, H), "b1": (H,), "W2": (H, K), "b2": (K,)}
+    for key in _MLP_PARAMS:
+        assert_true(isinstance(net[key], tf.Variable),
+                    f"net['{key}'] is a {type(net[key]).__name__}, not a tf.Variable: is it a Keras layer's "
+                    "weight? Part B is built from tf.Variable, tf.matmul and tf.sigmoid, without Keras layers")
+        assert_true(tuple(net[key].shape) == shapes[key],
+                    f"net['{key}'] has the wrong shape: expected {shapes[key]}, got {tuple(net[key].shape)}")
+    operations = graph.get_operations()
+    keras_ops = [op.name for op in operations
+                 if any(word in op.name.lower() for word in ("dense", "keras", "sequential"))]
+    assert_true(not keras_ops, f"the graph holds Keras layer operations ({keras_ops[:3]}...): part B is built "
+                               "from low-level ops only (tf.Variable, tf.matmul, tf.sigmoid), no Keras layers")
+    variables = {op.name for op in operations if op.type in ("VarHandleOp", "VariableV2", "Variable")}
+    ours = {net[key].op.name for key in _MLP_PARAMS}
+    extra = sorted(name for name in variables - ours if not any(name.startswith(n + "/") for n in ours))
+    assert_true(not extra, f"the graph holds variables that are not W1, b1, W2, b2: {extra[:4]} (a Keras layer "
+                           "creates its own kernel and bias; use tf.Variable and tf.matmul)")
+    types = {op.type for op in operations}
+    assert_true("MatMul" in types and "Sigmoid" in types,
+                f"the graph should use tf.matmul and tf.sigmoid; its op types are {sorted(types)}")
+
+def _mlp_numpy(params, x, y, loss):
+    hidden = 1.0 / (1.0 + np.exp(-(x @ params["W1"] + params["b1"])))
+    logits = hidden @ params["W2"] + params["b2"]
+    if loss == "mse":
+        output = 1.0 / (1.0 + np.exp(-logits))
+        return output, float(np.mean(np.sum((output - y) ** 2, axis=1)))
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return np.exp(log_probs), float(-np.mean(np.sum(y * log_probs, axis=1)))
+
+def _mlp_batch(rng, N, D, K):
+    return rng.normal(size=(N, D)), np.eye(K)[rng.integers(0, K, N)]
+
+def _check_mlp_values(net, x, y, loss, scale_W2=1.0):
+    with tf.compat.v1.Session(graph=net["graph"]) as session:
+        session.run(net["init"])
+        if scale_W2 != 1.0:
+            with net["graph"].as_default():
+                session.run(net["W2"].assign(net["W2"] * scale_W2))
+        params = {k: v.astype(np.float64) for k, v in session.run({k: net[k] for k in _MLP_PARAMS}).items()}
+        output, loss_value = session.run([net["output"], net["loss"]], {net["x"]: x, net["y"]: y})
+    expected_output, expected_loss = _mlp_numpy(params, x, y, loss)
+    assert_close(output, expected_output, f"net['output'] ({loss})", rtol=1e-4, atol=1e-6)
+    assert_close(loss_value, expected_loss, f"net['loss'] ({loss})", rtol=1e-4, atol=1e-6)
+
+_net = build_mlp_graph(6, 5, 3, loss="mse", seed=0)
+_check_mlp_structure(_net, 6, 5, 3)
+_check_mlp_values(_net, *_mlp_batch(np.random.default_rng(0), 4, 6, 3), "mse")
+print("build_mlp_graph: visible checks passed")
+### BEGIN HIDDEN TESTS
+def _check_mlp_step(net, x, y, loss, rate=0.5):
+    with tf.compat.v1.Session(graph=net["graph"]) as session:
+        session.run(net["init"])
+        before = {k: v.astype(np.float64) for k, v in session.run({k: net[k] for k in _MLP_PARAMS}).items()}
+        session.run(net["train_op"], {net["x"]: x, net["y"]: y, net["learning_rate"]: rate})
+        after = {k: v.astype(np.float64) for k, v in session.run({k: net[k] for k in _MLP_PARAMS}).items()}
+    work = {k: v.copy() for k, v in before.items()}
+    for key in _MLP_PARAMS:
+        gradient = numerical_gradient(lambda _: _mlp_numpy(work, x, y, loss)[1], work[key])
+        assert_gradient_close((before[key] - after[key]) / rate, gradient,
+                              f"one train_op step on {key} divided by the learning rate (it should be the "
+                              f"gradient of the {loss} loss)", tol=2e-3)
+
+_net = build_mlp_graph(7, 4, 5, loss="mse", seed=3)
+_check_mlp_structure(_net, 7, 4, 5)
+_check_mlp_values(_net, *_mlp_batch(np.random.default_rng(1), 9, 7, 5), "mse")
+_check_mlp_step(_net, *_mlp_batch(np.random.default_rng(2), 9, 7, 5), "mse", rate=0.5)
+_check_mlp_step(_net, *_mlp_batch(np.random.default_rng(3), 6, 7, 5), "mse", rate=2.0)
+### END HIDDEN TESTS
+# %% tests id=mlp_cross_entropy_tests points=1
+# Checks: build_mlp_graph(loss="cross_entropy"): softmax outputs and cross-entropy loss; hidden: a gradient step, and a finite loss for large logits
+_net = build_mlp_graph(6, 5, 3, loss="cross_entropy", seed=0)
+_check_mlp_structure(_net, 6, 5, 3)
+_check_mlp_values(_net, *_mlp_batch(np.random.default_rng(4), 4, 6, 3), "cross_entropy")
+print("build_mlp_graph(loss='cross_entropy'): visible checks passed")
+### BEGIN HIDDEN TESTS
+_net = build_mlp_graph(7, 4, 5, loss="cross_entropy", seed=5)
+_check_mlp_step(_net, *_mlp_batch(np.random.default_rng(5), 8, 7, 5), "cross_entropy", rate=0.5)
+_check_mlp_values(_net, *_mlp_batch(np.random.default_rng(6), 8, 7, 5), "cross_entropy", scale_W2=400.0)
+### END HIDDEN TESTS
+# %% [markdown]
+# ### B.2 Training
+#
+# Write `train_mlp`: open a Session on the net's graph, run `net["init"]`, then for every epoch
+# shuffle the training set (one permutation per epoch from `np.random.default_rng(seed)`), run
+# `train_op` on every minibatch (the last one may be smaller), and record the epoch's mean training
+# loss, the test error (the fraction of test digits whose largest output is not the label) and the
+# learning rate used. `learning_rate` is a number, or a function `epoch -> rate` (epochs count from 0),
+# such as the schedules of B.3.
+# %% solution id=train_mlp
+def train_mlp(net, x_train, y_train, x_test, y_test, epochs, batch_size, learning_rate, seed=0):
+    """Train a net made by build_mlp_graph with minibatch gradient descent.
+
+    Inputs:
+    - net: the dict of build_mlp_graph
+    - x_train: (N, D), y_train: (N, K) one-hot; x_test: (M, D), y_test: (M, K) one-hot
+    - epochs, batch_size: ints
+    - learning_rate: a float, or a function epoch -> float (epochs counted from 0)
+    - seed: the seed of np.random.default_rng shuffling the training set every epoch
+    Returns:
+    - history: a dict with the keys
+      "loss": list of epochs floats, the mean training loss of each epoch
+      "test_error": list of epochs floats in [0, 1], the test error after each epoch
+      "learning_rate": list of epochs floats, the rate used in each epoch
+      "params": dict "W1", "b1", "W2", "b2" -> NumPy arrays, the trained weights
+    """
+    history = None
+    ### BEGIN SOLUTION
+    rng = np.random.default_rng(seed)
+    schedule = learning_rate if callable(learning_rate) else (lambda epoch: learning_rate)
+    history = {"loss": [], "test_error": [], "learning_rate": []}
+    n = len(x_train)
+    with tf.compat.v1.Session(graph=net["graph"]) as session:
+        session.run(net["init"])
+        for epoch in range(epochs):
+            rate = float(schedule(epoch))
+            order = rng.permutation(n)
+            total = 0.0
+            for start in range(0, n, batch_size):
+                batch = order[start:start + batch_size]
+                _, batch_loss = session.run([net["train_op"], net["loss"]], {
+                    net["x"]: x_train[batch], net["y"]: y_train[batch], net["learning_rate"]: rate})
+                total += float(batch_loss) * len(batch)
+            output = session.run(net["output"], {net["x"]: x_test})
+            history["loss"].append(total / n)
+            history["test_error"].append(float(np.mean(output.argmax(axis=1) != y_test.argmax(axis=1))))
+            history["learning_rate"].append(rate)
+        history["params"] = session.run({key: net[key] for key in ("W1", "b1", "W2", "b2")})
+    ### END SOLUTION
+    return history
+# %% tests id=train_mlp_tests points=2
+# Checks: train_mlp's history (lengths, rates, decreasing loss, test error of the returned weights) on three Gaussian blobs; hidden: one full-batch epoch is one gradient step
+def _blobs(rng, n, D=4, K=3):
+    labels = rng.integers(0, K, n)
+    centres = np.linspace(-2.0, 2.0, K)[:, None] * np.ones((K, D)) * np.array([1.0, -1.0, 0.5, 0.0])[:D]
+    x = (centres[labels] + 0.5 * rng.normal(size=(n, D))).astype(np.float32)
+    return x, np.eye(K, dtype=np.float32)[labels]
+
+def _error_of(params, x, y):
+    output, _ = _mlp_numpy({k: to_float_array(v, f"history['params']['{k}']") for k, v in params.items()},
+                           x.astype(np.float64), y, "mse")
+    return float(np.mean(output.argmax(axis=1) != y.argmax(axis=1)))
+
+def _check_history(history, epochs, rates, D, H, K):
+    assert_true(isinstance(history, dict), f"train_mlp should return a dict, got {type(history).__name__}")
+    for key in ("loss", "test_error", "learning_rate", "params"):
+        assert_true(key in history, f"the history misses the key {key!r}")
+    for key in ("loss", "test_error", "learning_rate"):
+        check_shape(history[key], (epochs,), f"history['{key}'] (one value per epoch)")
+    assert_close(history["learning_rate"], rates, "history['learning_rate']")
+    shapes = {"W1": (D, H), "b1": (H,), "W2": (H, K), "b2": (K,)}
+    for key, shape in shapes.items():
+        assert_true(key in history["params"], f"history['params'] misses {key!r}")
+        check_shape(history["params"][key], shape, f"history['params']['{key}']")
+
+_x_train, _y_train = _blobs(np.random.default_rng(10), 90)
+_x_test, _y_test = _blobs(np.random.default_rng(11), 40)
+_net = build_mlp_graph(4, 6, 3, seed=1)
+_history = train_mlp(_net, _x_train, _y_train, _x_test, _y_test, epochs=6, batch_size=8, learning_rate=2.0, seed=0)
+_check_history(_history, 6, [2.0] * 6, 4, 6, 3)
+assert_true(_history["loss"][-1] < 0.8 * _history["loss"][0],
+            f"the training loss did not go down: {np.round(_history['loss'], 4)} (is train_op run on every minibatch?)")
+assert_close(_history["test_error"][-1], _error_of(_history["params"], _x_test, _y_test),
+             "the last test error (recomputed from history['params'] on x_test)", atol=1e-9)
+print("train_mlp: visible checks passed")
+### BEGIN HIDDEN TESTS
+_net = build_mlp_graph(4, 5, 3, seed=4)
+_x_small, _y_small = _blobs(np.random.default_rng(12), 20)
+with tf.compat.v1.Session(graph=_net["graph"]) as _session:
+    _session.run(_net["init"])
+    _start = {k: v.astype(np.float64) for k, v in _session.run({k: _net[k] for k in _MLP_PARAMS}).items()}
+_history = train_mlp(_net, _x_small, _y_small, _x_test, _y_test, epochs=1, batch_size=20, learning_rate=0.7, seed=5)
+_check_history(_history, 1, [0.7], 4, 5, 3)
+_work = {k: v.copy() for k, v in _start.items()}
+for _key in _MLP_PARAMS:
+    _gradient = numerical_gradient(lambda _: _mlp_numpy(_work, _x_small.astype(np.float64), _y_small, "mse")[1], _work[_key])
+    assert_gradient_close((_start[_key] - to_float_array(_history["params"][_key])) / 0.7, _gradient,
+                          f"one full-batch epoch's change of {_key} divided by the learning rate (it should be "
+                          "the gradient of the loss at the initial weights)", tol=2e-3)
+### END HIDDEN TESTS
+# %% [markdown]
+# Now train the network on MNIST (784 inputs, 64 hidden units, 10 outputs) and watch the test error.
+# The goal: **below 10%** after 15 epochs. The next cell takes a few seconds.
+# %% id=train_mse
+seed_everything(0)
+mse_net = build_mlp_graph(784, 64, 10, loss="mse", seed=0)
+mse_history = train_mlp(mse_net, mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test,
+                        epochs=15, batch_size=32, learning_rate=1.0, seed=0)
+print("test error per epoch:", np.round(mse_history["test_error"], 4))
+plot_learning_curves({"sigmoid + MSE": mse_history}, metrics=("loss", "test_error"),
+                     title="Low-level TensorFlow MLP on MNIST")
+plt.show()
+# %% tests id=mlp_accuracy_tests points=2
+# Checks: the sigmoid MLP of cell train_mse has a test error below 10%, recomputed from its trained weights on the 10,000 test digits
+_params = mse_history["params"]
+for _key, _shape in {"W1": (784, 64), "b1": (64,), "W2": (64, 10), "b2": (10,)}.items():
+    check_shape(_params[_key], _shape, f"mse_history['params']['{_key}']")
+_test_error = _error_of(_params, mnist.x_test, mnist.y_test)
+assert_true(_test_error < 0.10,
+            f"the sigmoid MLP's test error is {_test_error:.2%} (computed from its trained weights), the goal is "
+            "below 10%: check the initial weights, the loss (a mean over the minibatch) and that train_op runs "
+            "on every minibatch of every epoch")
+print(f"test error {_test_error:.2%}: below 10%")
+# %% [markdown]
+# ### B.3 Optional parts: a learning-rate schedule, and softmax with cross-entropy
+#
+# A **piecewise-constant schedule** keeps the rate at `values[0]` until the first boundary, then at
+# `values[1]` until the second, and so on: with `boundaries = [3, 6]` and
+# `values = [1.0, 0.5, 0.1]`, epochs 0, 1, 2 use 1.0, epochs 3, 4, 5 use 0.5, and epochs from 6 on
+# use 0.1. The rate switches **at** the boundary: epoch 3 already uses 0.5.
+# (`tf.compat.v1.train.piecewise_constant` does the same on a step counter inside a graph.)
+# %% solution id=piecewise_constant
+def piecewise_constant(boundaries, values):
+    """A piecewise-constant learning-rate schedule.
+
+    Inputs:
+    - boundaries: increasing list of B ints (epochs); values: list of B + 1 floats
+    Returns:
+    - schedule: a function epoch -> float: values[0] for epoch < boundaries[0],
+      values[i] for boundaries[i - 1] <= epoch < boundaries[i], values[B] for epoch >= boundaries[B - 1]
+    """
+    schedule = None
+    ### BEGIN SOLUTION
+    if len(values) != len(boundaries) + 1:
+        raise ValueError(f"{len(boundaries)} boundaries need {len(boundaries) + 1} values, got {len(values)}")
+
+    def schedule(epoch):
+        return float(values[sum(epoch >= boundary for boundary in boundaries)])
+    ### END SOLUTION
+    return schedule
+# %% tests id=schedule_tests points=2
+# Checks: piecewise_constant's rates before, at and after each boundary; hidden: train_mlp really uses the scheduled rate of every epoch
+def _check_schedule(boundaries, values, epochs):
+    schedule = piecewise_constant(boundaries, values)
+    assert_true(callable(schedule), "piecewise_constant should return a function epoch -> rate")
+    for epoch in range(epochs):
+        expected = values[sum(epoch >= b for b in boundaries)]
+        got = float(to_float_array(schedule(epoch), f"schedule({epoch})"))
+        where = " (a boundary: the rate switches at the boundary)" if epoch in boundaries else ""
+        assert_true(abs(got - expected) <= 1e-12,
+                    f"with boundaries {boundaries} and values {values}, the rate at epoch {epoch}{where} is "
+                    f"{got:g}, expected {expected:g}")
+
+_check_schedule([3, 6], [1.0, 0.5, 0.1], 9)
+print("piecewise_constant: visible checks passed")
+### BEGIN HIDDEN TESTS
+_check_schedule([1, 2, 10], [4.0, 3.0, 2.0, 1.0], 13)
+_check_schedule([5], [0.3, 0.03], 8)
+# training 3 epochs with rates (1.5, 0, 0) must end where 1 epoch at 1.5 ends
+_net = build_mlp_graph(4, 6, 3, seed=2)
+_three = train_mlp(_net, _x_train, _y_train, _x_test, _y_test, epochs=3, batch_size=16,
+                   learning_rate=piecewise_constant([1], [1.5, 0.0]), seed=3)
+_one = train_mlp(_net, _x_train, _y_train, _x_test, _y_test, epochs=1, batch_size=16, learning_rate=1.5, seed=3)
+assert_close(_three["learning_rate"], [1.5, 0.0, 0.0],
+             "train_mlp's history['learning_rate'] with the schedule piecewise_constant([1], [1.5, 0.0])")
+for _key in _MLP_PARAMS:
+    assert_close(_three["params"][_key], _one["params"][_key],
+                 f"{_key} after 3 epochs at the scheduled rates (1.5, 0, 0), compared with 1 epoch at 1.5 (is "
+                 "the rate fed to train_op the schedule's rate of that epoch?)", rtol=1e-5, atol=1e-6)
+### END HIDDEN TESTS
+# %% [markdown]
+# Train the same network with a schedule, and the softmax + cross-entropy variant, and compare the
+# three runs in one plot.
+# %% id=train_compare
+schedule_history = train_mlp(build_mlp_graph(784, 64, 10, loss="mse", seed=0), mnist.x_train, mnist.y_train,
+                             mnist.x_test, mnist.y_test, epochs=15, batch_size=32,
+                             learning_rate=piecewise_constant([8, 12], [1.0, 0.5, 0.25]), seed=0)
+ce_history = train_mlp(build_mlp_graph(784, 64, 10, loss="cross_entropy", seed=0), mnist.x_train, mnist.y_train,
+                       mnist.x_test, mnist.y_test, epochs=15, batch_size=32, learning_rate=0.3, seed=0)
+runs = {"sigmoid + MSE": mse_history, "sigmoid + MSE, schedule": schedule_history, "softmax + cross-entropy": ce_history}
+for name, history in runs.items():
+    print(f"{name:26s} final test error {history['test_error'][-1]:.2%}, best {min(history['test_error']):.2%}")
+plot_learning_curves(runs, metrics=("loss", "test_error"), title="MSE vs. cross-entropy, with and without a schedule")
+plt.show()
+# %% [markdown] answer id=q_mse_vs_ce points=1
+# **Question.** Compare the three curves. Why can the cross-entropy learn faster than the squared
+# error with sigmoid outputs when an output is confidently wrong? (Look at the gradient with respect to
+# the logits in both cases.)
+#
+# ### BEGIN SOLUTION
+# With a sigmoid output and the squared error, d loss / d logit = 2 (s - y) s (1 - s): when the output
+# saturates (s near 0 or 1), s (1 - s) is tiny and the gradient vanishes even if the output is wrong.
+# With softmax and cross-entropy, d loss / d logits = p - y: the error itself, large exactly when the
+# prediction is confidently wrong. The schedule lowers the rate late, which smooths the end of the
+# curve (less noise from the minibatches).
+# ### END SOLUTION
+# %% [markdown]
+# ## Part C. Ocean proximity of California districts, with Keras
+#
+# The housing table describes 20,640 districts; `ocean_proximity` is one of five categories
+# (`<1H OCEAN`, `INLAND`, `ISLAND`, `NEAR BAY`, `NEAR OCEAN`). We predict it from the nine numeric
+# columns. The split is **stratified**: both splits keep the proportions of the categories (there are
+# only 5 islands!).
+#
+# Everything the preprocessing learns from data (the median used to fill the 207 missing
+# `total_bedrooms`, the means and standard deviations used for scaling, the list of categories) must be
+# computed on the **training split only**, then applied unchanged to the test split: otherwise the test
+# data leaks into training and the test score is no longer an honest estimate.
+# %% id=housing_split
+from sklearn.model_selection import train_test_split
+
+housing = load_housing()
+train_df, test_df = train_test_split(housing, test_size=0.2, stratify=housing["ocean_proximity"], random_state=42)
+print(f"{len(train_df)} training and {len(test_df)} test districts")
+print(train_df["ocean_proximity"].value_counts(normalize=True).round(4).to_dict())
+print(test_df["ocean_proximity"].value_counts(normalize=True).round(4).to_dict())
+# %% solution id=preprocess_housing
+def preprocess_housing(train_df, test_df):
+    """Impute, scale and one-hot encode the housing splits with statistics of the training split only.
+
+    Inputs:
+    - train_df, test_df: pandas DataFrames with the housing table's columns
+    Returns:
+    - X_train: (N_train, F) float32, X_test: (N_test, F) float32: the F numeric columns (every column but
+      ocean_proximity, in the table's order), each missing value replaced by its column's training median,
+      then standardised with the training mean and standard deviation of the column
+    - Y_train: (N_train, C) float32, Y_test: (N_test, C) float32: one-hot rows of ocean_proximity
+    - classes: the list of the C categories found in train_df, sorted (column c of Y is classes[c])
+    """
+    X_train, X_test, Y_train, Y_test, classes = None, None, None, None, None
+    ### BEGIN SOLUTION
+    features = [column for column in train_df.columns if column != "ocean_proximity"]
+    medians = train_df[features].median()
+    train = train_df[features].fillna(medians).to_numpy(np.float64)
+    test = test_df[features].fillna(medians).to_numpy(np.float64)
+    mean, std = train.mean(axis=0), train.std(axis=0)
+    X_train = ((train - mean) / std).astype(np.float32)
+    X_test = ((test - mean) / std).astype(np.float32)
+    classes = sorted(train_df["ocean_proximity"].unique())
+    index = {name: i for i, name in enumerate(classes)}
+    one_hot = np.eye(len(classes), dtype=np.float32)
+    Y_train = one_hot[train_df["ocean_proximity"].map(index).to_numpy()]
+    Y_test = one_hot[test_df["ocean_proximity"].map(index).to_numpy()]
+    ### END SOLUTION
+    return X_train, X_test, Y_train, Y_test, classes
+# %% tests id=preprocess_tests points=3
+# Checks: preprocess_housing's shapes, classes, one-hot labels and training-split scaling; hidden: the test split is imputed and scaled with the training statistics, and never changes X_train
+_HOUSING_FEATURES = [c for c in housing.columns if c != "ocean_proximity"]
+
+def _check_preprocess_shapes(result, train, test):
+    assert_true(isinstance(result, tuple) and len(result) == 5,
+                "preprocess_housing should return (X_train, X_test, Y_train, Y_test, classes)")
+    X_tr, X_te, Y_tr, Y_te, names = result
+    expected_classes = sorted(train["ocean_proximity"].unique())
+    assert_true(list(names or []) == expected_classes,
+                f"classes should be the sorted categories of train_df, {expected_classes}, got {names}")
+    C, F = len(expected_classes), len(_HOUSING_FEATURES)
+    X_tr = check_shape(X_tr, (len(train), F), "X_train")
+    X_te = check_shape(X_te, (len(test), F), "X_test")
+    for name, Y, frame in (("Y_train", Y_tr, train), ("Y_test", Y_te, test)):
+        labels = frame["ocean_proximity"].map({c: i for i, c in enumerate(expected_classes)}).to_numpy()
+        assert_equal(Y, np.eye(C)[labels], f"{name} (one-hot rows of ocean_proximity, column c for classes[c])")
+    assert_true(bool(np.isfinite(X_tr).all()) and bool(np.isfinite(X_te).all()),
+                "X_train or X_test holds NaN: fill the missing total_bedrooms with the training median")
+    return X_tr, X_te
+
+_X_tr, _X_te = _check_preprocess_shapes(preprocess_housing(train_df, test_df), train_df, test_df)
+assert_close(_X_tr.mean(axis=0), np.zeros(len(_HOUSING_FEATURES)), "X_train's column means", atol=1e-3)
+assert_close(_X_tr.std(axis=0), np.ones(len(_HOUSING_FEATURES)), "X_train's column standard deviations", rtol=2e-3)
+print("preprocess_housing: visible checks passed")
+### BEGIN HIDDEN TESTS
+def _expected_scaled(train, frame):
+    raw_train = train[_HOUSING_FEATURES].to_numpy(np.float64)
+    medians = np.nanmedian(raw_train, axis=0)
+    filled_train = np.where(np.isnan(raw_train), medians, raw_train)
+    raw = frame[_HOUSING_FEATURES].to_numpy(np.float64)
+    filled = np.where(np.isnan(raw), medians, raw)
+    return (filled - filled_train.mean(axis=0)) / filled_train.std(axis=0)
+
+def _shifted(frame, factor, offset):
+    frame = frame.copy()
+    for column in _HOUSING_FEATURES:
+        frame[column] = frame[column] * factor + offset
+    return frame
+
+_small_train = housing.sample(400, random_state=1)
+_small_test = housing.drop(_small_train.index).sample(150, random_state=2)
+_small_train.loc[_small_train.index[:40], "total_bedrooms"] = np.nan
+_small_test.loc[_small_test.index[:30], "total_bedrooms"] = np.nan
+_small_test = _shifted(_small_test, 3.0, 50.0)  # a test split with other statistics than the training split
+_first = _check_preprocess_shapes(preprocess_housing(_small_train, _small_test), _small_train, _small_test)
+_second = _check_preprocess_shapes(preprocess_housing(_small_train, _shifted(_small_test, 10.0, -7.0)),
+                                   _small_train, _small_test)
+assert_close(_second[0], _first[0],
+             "X_train computed again with another test_df: it changed, so test data leaks into the imputation "
+             "or the scaling (use medians, means and standard deviations of the training split only)",
+             rtol=1e-6, atol=1e-6)
+assert_close(_first[0], _expected_scaled(_small_train, _small_train),
+             "X_train (imputed with the training median, standardised with the training mean and std)",
+             rtol=3e-3, atol=1e-4)
+_ = assert_close(_first[1], _expected_scaled(_small_train, _small_test),
+             "X_test (it must be imputed and scaled with the TRAINING split's median, mean and std, not its own: "
+             "test statistics leak test data)", rtol=3e-3, atol=1e-4)
+### END HIDDEN TESTS
+# %% [markdown]
+# ### C.2 The classifier
+#
+# Write `build_classifier`: a Keras `Sequential` model with at least one hidden layer (with a
+# non-linear activation) and a softmax output of `n_classes` units, compiled with the
+# `categorical_crossentropy` loss (the labels are one-hot), an optimizer of your choice and the
+# `accuracy` metric. The next cells train it for 12 epochs, logging every epoch for TensorBoard.
+# %% solution id=build_classifier
+def build_classifier(n_features, n_classes):
+    """A compiled Keras classifier.
+
+    Inputs:
+    - n_features: the number of input columns F; n_classes: the number of classes C
+    Returns:
+    - model: a compiled keras.Model mapping (N, F) inputs to (N, C) class probabilities (softmax)
+    """
+    model = None
+    ### BEGIN SOLUTION
+    model = keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(n_classes, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+    ### END SOLUTION
+    return model
+# %% tests id=build_classifier_tests points=1
+# Checks: build_classifier returns a compiled Keras model with a hidden layer and softmax probabilities of the right shape
+def _check_classifier(n_features, n_classes):
+    model = build_classifier(n_features, n_classes)
+    assert_true(isinstance(model, keras.Model), f"build_classifier should return a keras.Model, got {type(model).__name__}")
+    assert_true(getattr(model, "optimizer", None) is not None and bool(getattr(model, "compiled", False)),
+                "the model is not compiled: call model.compile(optimizer=..., loss='categorical_crossentropy', "
+                "metrics=['accuracy'])")
+    kernels = [w for w in model.trainable_weights if len(w.shape) == 2]
+    assert_true(len(kernels) >= 2, f"the model has {len(kernels)} weight matri(x/ces): it needs at least one hidden layer")
+    x = np.random.default_rng(n_features).normal(size=(7, n_features)).astype(np.float32)
+    probabilities = check_shape(model.predict(x, verbose=0), (7, n_classes), "the model's output on 7 examples")
+    assert_true(bool((probabilities >= 0).all()), "the model's outputs should be probabilities (softmax), some are negative")
+    assert_close(probabilities.sum(axis=1), np.ones(7), "the sum of each row of probabilities (softmax output)", rtol=1e-4)
+
+_check_classifier(9, 5)
+print("build_classifier: visible checks passed")
+### BEGIN HIDDEN TESTS
+_check_classifier(4, 3)
+### END HIDDEN TESTS
+# %% id=train_ocean
+X_train, X_test, Y_train, Y_test, classes = preprocess_housing(train_df, test_df)
+seed_everything(0)
+ocean_run = new_run_dir("ocean_proximity")
+ocean_model = build_classifier(X_train.shape[1], len(classes))
+ocean_model.fit(X_train, Y_train, epochs=12, batch_size=128, validation_split=0.1, verbose=0,
+                callbacks=[scalar_logger(ocean_run)])
+logged = read_scalars(ocean_run)
+figure, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+for axis, metric in zip(axes, ("epoch_loss", "epoch_accuracy")):
+    for split in ("train", "validation"):
+        steps, values = zip(*logged[f"{split}/{metric}"])
+        axis.plot(np.array(steps) + 1, values, marker="o", markersize=3, label=split)
+    axis.set_xlabel("epoch"); axis.set_title(metric + " (read back from the TensorBoard logs)"); axis.legend(); axis.grid(alpha=0.3)
+plt.show()
+print(f"TensorBoard logs in {ocean_run}\nto browse them: pip install tensorboard; tensorboard --logdir {ocean_run.parent}")
+# %% id=confusion
+ocean_predictions = ocean_model.predict(X_test, verbose=0).argmax(axis=1)
+ocean_accuracy = float(np.mean(ocean_predictions == Y_test.argmax(axis=1)))
+print(f"Keras classifier: test accuracy {ocean_accuracy:.4f}")
+plot_confusion_matrix(Y_test.argmax(axis=1), ocean_predictions, classes, title=f"Keras MLP, test accuracy {ocean_accuracy:.3f}")
+plt.show()
+# %% tests id=housing_accuracy_tests points=2
+# Checks: the classifier trained in cell train_ocean reaches a test accuracy of at least 85% on the test districts (labels read from test_df)
+_labels = sorted(train_df["ocean_proximity"].unique())
+assert_true(list(classes) == _labels, f"classes should be {_labels}, got {classes}")
+_truth = test_df["ocean_proximity"].map({c: i for i, c in enumerate(_labels)}).to_numpy()
+_probabilities = check_shape(ocean_model.predict(X_test, verbose=0), (len(test_df), len(_labels)),
+                             "ocean_model's predictions on X_test")
+_accuracy = float(np.mean(_probabilities.argmax(axis=1) == _truth))
+assert_true(_accuracy >= 0.85,
+            f"the ocean-proximity classifier's test accuracy is {_accuracy:.2%}, the goal is at least 85% "
+            "(a linear model reaches about 80%: hidden layers need a non-linear activation, and the inputs "
+            "must be standardised)")
+print(f"test accuracy {_accuracy:.2%}: at least 85%")
+# %% [markdown]
+# ### C.3 A traditional baseline
+#
+# Compare with scikit-learn models trained on the same preprocessed data: the majority class, and a
+# random forest (an ensemble of decision trees, often the strongest model on small tabular data).
+# %% id=baseline
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import RandomForestClassifier
+
+y_train_labels, y_test_labels = Y_train.argmax(axis=1), Y_test.argmax(axis=1)
+baselines = {"majority class": DummyClassifier(strategy="most_frequent"),
+             "random forest (30 trees)": RandomForestClassifier(n_estimators=30, random_state=0, n_jobs=1)}
+for name, model in baselines.items():
+    model.fit(X_train, y_train_labels)
+    print(f"{name:26s} test accuracy {model.score(X_test, y_test_labels):.4f}")
+print(f"{'Keras MLP':26s} test accuracy {ocean_accuracy:.4f}")
+forest_predictions = baselines["random forest (30 trees)"].predict(X_test)
+plot_confusion_matrix(y_test_labels, forest_predictions, classes,
+                      title=f"random forest, test accuracy {np.mean(forest_predictions == y_test_labels):.3f}")
+plt.show()
+# %% [markdown] answer id=q_baseline points=1
+# **Question.** Which model wins here, and why might trees do so well on this table? Which classes are
+# confused most often (read the confusion matrices)?
+#
+# ### BEGIN SOLUTION
+# The random forest (about 97% against about 90% for the MLP): ocean proximity is mostly a function of
+# the position (longitude, latitude), with sharp, axis-aligned borders between regions that trees cut
+# directly, while the MLP needs many units and epochs to draw them. The confusions are between
+# neighbouring categories: `<1H OCEAN` with `NEAR OCEAN` and `INLAND`, `NEAR BAY` with `<1H OCEAN`; the 5
+# islands are too few to learn.
+# ### END SOLUTION
+# %% [markdown]
+# ## Part D. Review questions
+# %% [markdown] answer id=q_cpu_gpu_tpu points=2
+# **Question.** What distinguishes a CPU, a GPU and a TPU, and what kind of computation is each good at?
+#
+# ### BEGIN SOLUTION
+# A CPU has a few powerful cores with large caches and branch prediction: good at sequential, branching,
+# latency-sensitive code. A GPU has thousands of simple cores running the same instruction on many data
+# (SIMT) with high memory bandwidth: good at large data-parallel arithmetic such as matrix products and
+# convolutions. A TPU is an accelerator specialised for tensor operations (systolic arrays for matrix
+# multiplication, low precision such as bfloat16): very high throughput on neural-network workloads, but
+# less flexible than a GPU.
+# ### END SOLUTION
+# %% [markdown] answer id=q_gpu_bottleneck points=2
+# **Question.** When training on a GPU, what is often the bottleneck, and how do you reduce it?
+#
+# ### BEGIN SOLUTION
+# Moving data, not computing: copying batches from host memory to the GPU over PCIe, and preparing them
+# on the CPU (loading, decoding, augmenting) is slower than the GPU's arithmetic, so the GPU waits. Keep
+# data and weights on the GPU, use larger batches, prefetch and preprocess in parallel (tf.data
+# pipelines, several loader workers, pinned memory), and avoid round trips such as reading a value back
+# at every step.
+# ### END SOLUTION
+# %% [markdown] answer id=q_graphs_help points=2
+# **Question.** Why do computational graphs help learning?
+#
+# ### BEGIN SOLUTION
+# A graph decomposes the model into elementary operations whose local derivatives are known; the chain
+# rule applied backwards through the graph (back-propagation) gives the gradient of the loss with respect
+# to every parameter automatically, at the cost of about one forward pass. The graph also exposes the
+# structure to the framework, which can schedule independent operations in parallel, place them on
+# devices, fuse and optimise them, and free intermediate values when they are no longer needed.
+# ### END SOLUTION
+# %% [markdown] answer id=q_static_dynamic points=2
+# **Question.** Static versus dynamic graphs: what is the difference, with one advantage of each?
+#
+# ### BEGIN SOLUTION
+# A static graph (TF1, tf.function) is declared once, then run many times: the framework sees the whole
+# computation in advance and can optimise it (op fusion, memory planning), serialise and deploy it
+# without Python. A dynamic graph (PyTorch, TF2 eager) is built on the fly as the Python code runs: the
+# control flow is ordinary Python (loops, conditions depending on the data), and debugging is direct
+# (print, debugger), at the cost of the whole-graph optimisations.
+# ### END SOLUTION
