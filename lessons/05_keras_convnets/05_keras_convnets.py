@@ -1,0 +1,898 @@
+# %% [markdown]
+# # Practical 5: a toy convnet from scratch, Keras convnets, and an autoencoder vs PCA
+#
+# This practical has five parts:
+#
+# - **A.** a linear model and a *toy convnet* written in NumPy, with hand-written gradients, learning
+#   three functions of $x \in \mathbb{R}^4$;
+# - **B.** Keras on MNIST: a linear model, a multi-layer perceptron (MLP) and a convnet;
+# - **C.** one hyper-parameter explored over a wide range;
+# - **D.** an autoencoder down to 2 dimensions, compared with PCA;
+# - **E.** theory questions.
+#
+# Cells marked `# YOUR CODE HERE` are yours. Every graded function is followed by a cell of checks;
+# the autograder runs more checks on other inputs, so make your code general, not tuned to the
+# visible examples. Keep `verbose=0` in your Keras calls: progress bars make the notebook long to read.
+# %% locked id=setup
+# Imported first, before any student code, so the checks keep their own copies of NumPy's functions.
+from dlcourse.checks import (assert_close, assert_gradient_close, assert_scalar_in_range, assert_true,
+                             check_shape, CheckError)
+from dlcourse.gradcheck import check_gradients
+from dlcourse import seed_everything
+import time
+import numpy as np
+import matplotlib.pyplot as plt
+seed_everything(0)
+# %% [markdown]
+# ## Part A. A toy convnet from scratch
+#
+# An unknown matrix $W \in \mathbb{R}^{4\times 4}$ defines three functions of $x \in \mathbb{R}^4$:
+#
+# $$y_1(x) = \sum_i (Wx)_i, \qquad y_2(x) = \max_i x_i, \qquad y_3(x) = \log \sum_i \exp\big((Wx)_i\big).$$
+#
+# We learn each of them from 500 noisy-free examples $x \sim \mathcal{N}(0, I_4)$ with two models:
+#
+# - a **linear model** $p(x) = \theta^\top x + b$, parameters $\theta \in \mathbb{R}^4$, $b \in \mathbb{R}$;
+# - a **toy convnet**: two filters $w_1, w_2 \in \mathbb{R}^2$ slide over $x$ (a 1-D convolution
+#   without padding, stride 1, so 3 positions), then a ReLU, then a max-pooling over the 3 positions,
+#   then a linear read-out $u \in \mathbb{R}^2$ and a bias $c$:
+#
+# $$z_{f,j} = w_{f,0}\, x_j + w_{f,1}\, x_{j+1} \ (j = 0, 1, 2), \qquad h_f = \max_j \max(0, z_{f,j}), \qquad p(x) = u_1 h_1 + u_2 h_2 + c.$$
+#
+# (Like Keras' `Conv1D`, this "convolution" does not flip the filter: it is a cross-correlation.)
+#
+# Both are trained on a batch of $N$ examples by minimising
+#
+# $$L = \frac{1}{N}\sum_{n=1}^N \big(p(x_n) - y_n\big)^2 + \frac{\lambda}{2}\,\|\text{all parameters}\|^2,$$
+#
+# where the penalty covers every parameter (biases included). Parameters are stored in a dict of
+# float64 arrays; the biases are arrays of shape `(1,)`.
+# %% locked id=toy_data
+rng_targets = np.random.default_rng(2024)
+W_unknown = rng_targets.normal(size=(4, 4)) / 2  # the unknown W (4, 4)
+
+
+def y1(X):
+    """Sum of Wx for each row x of X (N, 4) -> (N,)."""
+    return (X @ W_unknown.T).sum(axis=1)
+
+
+def y2(X):
+    """Largest coordinate of each row of X (N, 4) -> (N,)."""
+    return X.max(axis=1)
+
+
+def y3(X):
+    """log sum exp (Wx) for each row x of X (N, 4) -> (N,), computed stably."""
+    Z = X @ W_unknown.T                      # (N, 4) @ (4, 4) -> (N, 4)
+    top = Z.max(axis=1, keepdims=True)
+    return top[:, 0] + np.log(np.exp(Z - top).sum(axis=1))
+
+
+TARGETS = {"y1 = sum(Wx)": y1, "y2 = max(x)": y2, "y3 = logsumexp(Wx)": y3}
+rng_inputs = np.random.default_rng(0)
+X_toy_train = rng_inputs.normal(size=(500, 4))
+X_toy_test = rng_inputs.normal(size=(500, 4))
+
+
+def init_linear(seed=0):
+    """Small random parameters of the linear model: theta (4,), b (1,)."""
+    rng = np.random.default_rng(seed)
+    return {"theta": rng.normal(scale=0.1, size=4), "b": np.zeros(1)}
+
+
+def init_convnet(seed=0):
+    """Random parameters of the toy convnet: w1 (2,), w2 (2,), u (2,), c (1,)."""
+    rng = np.random.default_rng(seed)
+    return {"w1": rng.normal(scale=0.7, size=2), "w2": rng.normal(scale=0.7, size=2),
+            "u": rng.normal(scale=0.7, size=2), "c": np.zeros(1)}
+# %% [markdown]
+# ### A.1 The linear model
+#
+# Write its prediction, and the loss with its gradient with respect to every parameter. The
+# gradient is checked against centred finite differences, and on other batches by the autograder.
+# %% solution id=linear_model
+def linear_predict(params, X):
+    """Predictions of the linear model p = X theta + b.
+
+    Inputs:
+    - params: dict with "theta" (4,) and "b" (1,)
+    - X: (N, 4) inputs, one per row
+    Returns:
+    - p: (N,) predictions
+    """
+    p = None
+    ### BEGIN SOLUTION
+    p = X @ params["theta"] + params["b"][0]  # (N, 4) @ (4,) -> (N,)
+    ### END SOLUTION
+    return p
+
+
+def linear_loss_and_gradients(params, X, y, lam):
+    """Loss mean((p - y)^2) + lam/2 * (||theta||^2 + ||b||^2) and its gradients.
+
+    Inputs:
+    - params: dict with "theta" (4,) and "b" (1,)
+    - X: (N, 4) inputs; y: (N,) targets; lam: the penalty weight, a float
+    Returns:
+    - loss: a float
+    - grads: dict with the keys and shapes of params
+    """
+    loss, grads = None, None
+    ### BEGIN SOLUTION
+    N = X.shape[0]
+    residual = linear_predict(params, X) - y  # (N,)
+    penalty = sum(np.sum(value ** 2) for value in params.values())
+    loss = float(np.mean(residual ** 2) + lam / 2 * penalty)
+    dp = 2 * residual / N  # dL/dp, (N,)
+    grads = {"theta": X.T @ dp + lam * params["theta"],  # (4, N) @ (N,) -> (4,)
+             "b": np.array([dp.sum()]) + lam * params["b"]}
+    ### END SOLUTION
+    return loss, grads
+# %% tests id=linear_model_check points=2
+# Checks: linear_predict on 3 hand-computed inputs; linear_loss_and_gradients' loss value and its gradient against finite differences
+params = {"theta": np.array([1.0, -2.0, 0.5, 0.0]), "b": np.array([0.25])}
+X = np.array([[1.0, 1.0, 2.0, 5.0], [0.0, -1.0, 0.0, 3.0], [2.0, 0.0, -4.0, 1.0]])
+assert_close(linear_predict(params, X), [0.25, 2.25, 0.25], "linear_predict(params, X)")
+y = np.array([1.0, 2.0, -1.0])
+loss, grads = linear_loss_and_gradients(params, X, y, lam=0.1)
+# residuals -0.75, 0.25, 1.25 -> mean of squares 0.7291667; penalty 0.05 * (1 + 4 + 0.25 + 0.0625)
+assert_close(loss, 0.7291666666666666 + 0.05 * 5.3125, "loss", rtol=1e-8)
+check_gradients(lambda: linear_loss_and_gradients(params, X, y, 0.1)[0], params, grads, tol=1e-6)
+### BEGIN HIDDEN TESTS
+rng = np.random.default_rng(51)
+for N, lam in [(7, 0.3), (1, 0.0), (12, 1.5)]:
+    params = {"theta": rng.normal(size=4), "b": rng.normal(size=1)}
+    X = rng.normal(size=(N, 4)); y = rng.normal(size=N)
+    assert_close(linear_predict(params, X), X @ params["theta"] + params["b"][0],
+                 f"linear_predict on {N} random inputs", rtol=1e-10)
+    loss, grads = linear_loss_and_gradients(params, X, y, lam)
+    residual = X @ params["theta"] + params["b"][0] - y
+    want = np.mean(residual ** 2) + lam / 2 * (np.sum(params["theta"] ** 2) + np.sum(params["b"] ** 2))
+    assert_close(loss, want, f"loss on {N} random inputs with lam={lam}", rtol=1e-8)
+    check_gradients(lambda: linear_loss_and_gradients(params, X, y, lam)[0], params, grads, tol=1e-6)
+    dp = 2 * residual / N
+    assert_gradient_close(grads["theta"], X.T @ dp + lam * params["theta"], "gradient of theta", tol=1e-8)
+    assert_gradient_close(grads["b"], [dp.sum() + lam * params["b"][0]], "gradient of b", tol=1e-8)
+### END HIDDEN TESTS
+# %% [markdown]
+# ### A.2 The toy convnet
+#
+# Write its forward pass, then its loss and gradients. Back-propagate step by step: the read-out,
+# the max-pooling (the gradient goes only to the position that was the maximum), the ReLU (only
+# where the pre-activation is positive), and the convolution (each filter tap sees every position).
+# %% solution id=convnet_model
+def convnet_predict(params, X):
+    """Predictions of the toy convnet (conv with 2 filters of size 2, ReLU, max-pooling, read-out).
+
+    Inputs:
+    - params: dict with "w1" (2,), "w2" (2,), "u" (2,) and "c" (1,)
+    - X: (N, 4) inputs, one per row
+    Returns:
+    - p: (N,) predictions
+    """
+    p = None
+    ### BEGIN SOLUTION
+    filters = np.stack([params["w1"], params["w2"]])        # (2 filters, 2 taps)
+    patches = np.stack([X[:, j:j + 2] for j in range(3)], axis=1)  # (N, 3 positions, 2 taps)
+    Z = patches @ filters.T                                  # (N, 3, 2) @ (2, 2) -> (N, 3, 2 filters)
+    H = np.maximum(Z, 0).max(axis=1)                         # (N, 2)
+    p = H @ params["u"] + params["c"][0]                     # (N,)
+    ### END SOLUTION
+    return p
+
+
+def convnet_loss_and_gradients(params, X, y, lam):
+    """Loss mean((p - y)^2) + lam/2 * (sum of the squared norms of w1, w2, u, c) and its gradients.
+
+    Inputs:
+    - params: dict with "w1" (2,), "w2" (2,), "u" (2,) and "c" (1,)
+    - X: (N, 4) inputs; y: (N,) targets; lam: the penalty weight, a float
+    Returns:
+    - loss: a float
+    - grads: dict with the keys and shapes of params
+    """
+    loss, grads = None, None
+    ### BEGIN SOLUTION
+    N = X.shape[0]
+    filters = np.stack([params["w1"], params["w2"]])                # (2, 2)
+    patches = np.stack([X[:, j:j + 2] for j in range(3)], axis=1)  # (N, 3, 2)
+    Z = patches @ filters.T                                          # (N, 3, 2)
+    A = np.maximum(Z, 0)                                             # (N, 3, 2)
+    best = A.argmax(axis=1)                                          # (N, 2): the winning position
+    H = np.take_along_axis(A, best[:, None, :], axis=1)[:, 0, :]     # (N, 2)
+    residual = H @ params["u"] + params["c"][0] - y                  # (N,)
+    penalty = sum(np.sum(value ** 2) for value in params.values())
+    loss = float(np.mean(residual ** 2) + lam / 2 * penalty)
+    dp = 2 * residual / N                                            # (N,)
+    dH = dp[:, None] * params["u"][None, :]                          # (N, 2)
+    dA = np.zeros_like(A)
+    np.put_along_axis(dA, best[:, None, :], dH[:, None, :], axis=1)  # only the maximum gets it
+    dZ = dA * (Z > 0)                                                # ReLU
+    dfilters = np.einsum("njf,njk->fk", dZ, patches)                 # (2 filters, 2 taps)
+    grads = {"w1": dfilters[0] + lam * params["w1"],
+             "w2": dfilters[1] + lam * params["w2"],
+             "u": H.T @ dp + lam * params["u"],                      # (2, N) @ (N,) -> (2,)
+             "c": np.array([dp.sum()]) + lam * params["c"]}
+    ### END SOLUTION
+    return loss, grads
+# %% tests id=convnet_forward_check points=2
+# Checks: convnet_predict on 2 hand-computed inputs (the second needs the ReLU), then on random inputs
+params = {"w1": np.array([1.0, -1.0]), "w2": np.array([0.5, 2.0]), "u": np.array([2.0, -1.0]),
+          "c": np.array([0.5])}
+X = np.array([[1.0, 2.0, -1.0, 3.0], [-1.0, -2.0, -3.5, -1.0]])
+# row 1: z1 = (-1, 3, -4) -> h1 = 3; z2 = (4.5, -1, 5.5) -> h2 = 5.5; p = 2*3 - 5.5 + 0.5 = 1
+# row 2: z1 = (1, 1.5, -2.5) -> h1 = 1.5; z2 = (-4.5, -8, -3.75) -> h2 = 0 (ReLU); p = 2*1.5 - 0 + 0.5 = 3.5
+got = check_shape(convnet_predict(params, X), (2,), "convnet_predict(params, X)")
+assert_true(abs(got[1] - 7.25) > 1e-6,
+            "convnet_predict gives 7.25 for the second input: that is the convnet without its ReLU "
+            "(all z2 are negative, so ReLU then max-pooling gives h2 = 0)")
+assert_close(got, [1.0, 3.5], "convnet_predict(params, X)")
+### BEGIN HIDDEN TESTS
+def _toy_convnet_variants(params, X):
+    """The right forward pass and plausible wrong ones, name -> (N,) predictions."""
+    filters = np.stack([params["w1"], params["w2"]])
+    patches = np.stack([X[:, j:j + 2] for j in range(3)], axis=1)
+    Z = patches @ filters.T
+    Zflip = patches @ filters[:, ::-1].T
+    A = np.maximum(Z, 0)
+    read = lambda H: H @ params["u"] + params["c"][0]
+    return {"right": read(A.max(axis=1)),
+            "without ReLU": read(Z.max(axis=1)),
+            "with average pooling instead of max-pooling": read(A.mean(axis=1)),
+            "with sum pooling instead of max-pooling": read(A.sum(axis=1)),
+            "without pooling (only the first position)": read(A[:, 0]),
+            "without pooling (only the last position)": read(A[:, -1]),
+            "with ReLU after the pooling only (max then ReLU is the same, but not mean)": read(np.maximum(Z.mean(axis=1), 0)),
+            "with flipped filters (w[1] x_j + w[0] x_(j+1))": read(np.maximum(Zflip, 0).max(axis=1))}
+rng = np.random.default_rng(55)
+for N in (9, 1, 40):
+    params = {"w1": rng.normal(size=2), "w2": rng.normal(size=2), "u": rng.normal(size=2),
+              "c": rng.normal(size=1)}
+    X = rng.normal(size=(N, 4)) * 2
+    variants = _toy_convnet_variants(params, X)
+    got = check_shape(convnet_predict(params, X), (N,), f"convnet_predict on {N} random inputs")
+    want = variants.pop("right")
+    for label, wrong in variants.items():
+        if np.max(np.abs(got - wrong)) < 1e-8 and np.max(np.abs(want - wrong)) > 1e-4:
+            raise CheckError(f"convnet_predict computes the convnet {label}: apply the 2 filters at the 3 "
+                             "positions, then ReLU, then the max over positions, then the read-out u, c")
+    assert_close(got, want, f"convnet_predict on {N} random inputs", rtol=1e-8)
+### END HIDDEN TESTS
+# %% tests id=convnet_gradient_check points=3
+# Checks: convnet_loss_and_gradients' loss value, and its gradients against finite differences of its loss (and, hidden, PyTorch autograd)
+params = {"w1": np.array([1.0, -1.0]), "w2": np.array([0.5, 2.0]), "u": np.array([2.0, -1.0]),
+          "c": np.array([0.5])}
+X = np.array([[1.0, 2.0, -1.0, 3.0], [-1.0, -2.0, -3.5, -1.0], [0.3, -0.8, 1.7, 0.2]])
+y = np.array([0.5, 2.0, -1.0])
+loss, grads = convnet_loss_and_gradients(params, X, y, lam=0.2)
+assert_true(isinstance(grads, dict) and set(grads) == set(params),
+            f"grads should be a dict with the keys {sorted(params)}, got {type(grads).__name__} "
+            f"{sorted(grads) if isinstance(grads, dict) else ''}")
+check_gradients(lambda: convnet_loss_and_gradients(params, X, y, 0.2)[0], params, grads, tol=1e-6)
+### BEGIN HIDDEN TESTS
+import torch
+
+
+def _torch_convnet_loss(params, X, y, lam):
+    """The reference loss with PyTorch autograd; returns (loss, gradient dict)."""
+    tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
+    Xt = torch.tensor(X, dtype=torch.float64)
+    filters = torch.stack([tensors["w1"], tensors["w2"]])
+    patches = torch.stack([Xt[:, j:j + 2] for j in range(3)], dim=1)
+    H = torch.relu(patches @ filters.T).max(dim=1).values
+    p = H @ tensors["u"] + tensors["c"][0]
+    total = torch.mean((p - torch.tensor(y, dtype=torch.float64)) ** 2)
+    total = total + lam / 2 * sum((t ** 2).sum() for t in tensors.values())
+    total.backward()
+    return float(total.detach()), {k: t.grad.numpy() for k, t in tensors.items()}
+
+
+rng = np.random.default_rng(56)
+for N, lam in [(3, 0.2), (11, 0.05), (1, 0.0), (30, 1.0)]:
+    if N == 3:
+        params_check, X_check, y_check = params, X, y
+    else:
+        params_check = {"w1": rng.normal(size=2), "w2": rng.normal(size=2), "u": rng.normal(size=2),
+                        "c": rng.normal(size=1)}
+        X_check = rng.normal(size=(N, 4)) * 2; y_check = rng.normal(size=N)
+    loss, grads = convnet_loss_and_gradients(params_check, X_check, y_check, lam)
+    want_loss, want_grads = _torch_convnet_loss(params_check, X_check, y_check, lam)
+    assert_close(loss, want_loss, f"the loss on {N} inputs with lam={lam}", rtol=1e-8)
+    check_gradients(lambda: convnet_loss_and_gradients(params_check, X_check, y_check, lam)[0],
+                    params_check, grads, tol=1e-6)
+    for key in params_check:
+        assert_gradient_close(grads[key], want_grads[key], f"gradient of {key} (N={N}, lam={lam})", tol=1e-8)
+### END HIDDEN TESTS
+# %% [markdown]
+# ### A.3 Stochastic gradient descent
+#
+# Write minibatch SGD for any model given by its `loss_and_gradients` function. Each epoch shuffles
+# the examples with `rng.permutation`, then takes one step per batch of `batch_size` examples (the
+# last batch may be smaller): every parameter moves by `-learning_rate * gradient`.
+# %% solution id=sgd
+def sgd(loss_and_gradients, params, X, y, lam, learning_rate, epochs, batch_size, seed=0):
+    """Minibatch stochastic gradient descent.
+
+    Inputs:
+    - loss_and_gradients: a function (params, X, y, lam) -> (loss, grads)
+    - params: dict name -> float64 array (not modified: work on copies)
+    - X: (N, 4) inputs; y: (N,) targets; lam: the penalty weight
+    - learning_rate: the step size; epochs: passes over the data; batch_size: examples per step
+    - seed: the seed of the generator rng = np.random.default_rng(seed) used for shuffling
+    Returns:
+    - params: dict of the trained parameters (new arrays)
+    - history: list of epochs + 1 floats, the loss on all of X, y before training and after each epoch
+    """
+    rng = np.random.default_rng(seed)
+    params = {name: value.copy() for name, value in params.items()}
+    history = None
+    ### BEGIN SOLUTION
+    history = [loss_and_gradients(params, X, y, lam)[0]]
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), batch_size):
+            batch = order[start:start + batch_size]
+            _, grads = loss_and_gradients(params, X[batch], y[batch], lam)
+            for name in params:
+                params[name] -= learning_rate * grads[name]
+        history.append(loss_and_gradients(params, X, y, lam)[0])
+    ### END SOLUTION
+    return params, history
+# %% tests id=sgd_check points=2
+# Checks: one full-batch step of sgd moves the parameters by -learning_rate * gradient; training lowers the loss
+rng = np.random.default_rng(3)
+X = rng.normal(size=(6, 4)); y = X @ np.array([1.0, -1.0, 2.0, 0.5]) + 0.3
+start = {"theta": np.zeros(4), "b": np.zeros(1)}
+_, grads = linear_loss_and_gradients({k: v.copy() for k, v in start.items()}, X, y, 0.1)
+trained, history = sgd(linear_loss_and_gradients, start, X, y, lam=0.1, learning_rate=0.05, epochs=1, batch_size=6)
+for name in start:
+    assert_close(trained[name], start[name] - 0.05 * grads[name],
+                 f"{name} after one full-batch step (expected theta - learning_rate * gradient)", rtol=1e-8)
+check_shape(history, (2,), "history (the loss before training and after each epoch)")
+trained, history = sgd(linear_loss_and_gradients, start, X, y, lam=0.0, learning_rate=0.05, epochs=50, batch_size=2)
+history = check_shape(history, (51,), "history of 50 epochs")
+assert_true(bool(history[-1] < 0.05 * history[0]),
+            f"training did not lower the loss enough: {history[0]:.4g} before, {history[-1]:.4g} after 50 "
+            "epochs (the loss should fall below 5% of its start): a step in the wrong direction?")
+### BEGIN HIDDEN TESTS
+rng = np.random.default_rng(57)
+X = rng.normal(size=(40, 4)); y = np.maximum(X, 0).max(axis=1)
+start = {"w1": np.array([0.8, 0.3]), "w2": np.array([-0.5, 0.6]), "u": np.array([0.4, 0.2]), "c": np.zeros(1)}
+_, grads = convnet_loss_and_gradients({k: v.copy() for k, v in start.items()}, X, y, 0.01)
+trained, history = sgd(convnet_loss_and_gradients, start, X, y, lam=0.01, learning_rate=0.2, epochs=1, batch_size=40, seed=4)
+for name in start:
+    assert_close(trained[name], start[name] - 0.2 * grads[name],
+                 f"convnet {name} after one full-batch step (expected w - learning_rate * gradient)", rtol=1e-8)
+trained, history = sgd(convnet_loss_and_gradients, start, X, y, lam=0.001, learning_rate=0.05, epochs=30, batch_size=7, seed=5)
+history = check_shape(history, (31,), "history of 30 epochs")
+assert_close(history[0], convnet_loss_and_gradients(start, X, y, 0.001)[0], "history[0] (the loss before training)")
+assert_true(bool(history[-1] < 0.3 * history[0]),
+            f"training the convnet did not lower the loss enough: {history[0]:.4g} before, {history[-1]:.4g} after")
+assert_true(bool(np.all(np.abs(start["w1"] - [0.8, 0.3]) < 1e-12)),
+            "sgd modified the params dict it was given: work on copies")
+### END HIDDEN TESTS
+# %% [markdown]
+# ### A.4 Which model fits which function?
+#
+# Each model is trained on each function (same learning rate, penalty and epochs), and we compare
+# their mean squared errors on 500 test inputs.
+# %% id=toy_experiments
+toy_start = time.perf_counter()
+toy_results, toy_predictions = {}, {}
+for target_name, target in TARGETS.items():
+    y_train_toy, y_test_toy = target(X_toy_train), target(X_toy_test)
+    for model_name, init, predict, loss_fn in [("linear", init_linear, linear_predict, linear_loss_and_gradients),
+                                              ("convnet", init_convnet, convnet_predict, convnet_loss_and_gradients)]:
+        trained, history = sgd(loss_fn, init(seed=1), X_toy_train, y_train_toy, lam=1e-4,
+                               learning_rate=0.02, epochs=30, batch_size=10, seed=2)
+        toy_predictions[target_name, model_name] = predict(trained, X_toy_test)
+        toy_results[target_name, model_name] = float(np.mean((toy_predictions[target_name, model_name] - y_test_toy) ** 2))
+print("test mean squared error (the variance of each target is given for scale)")
+for target_name, target in TARGETS.items():
+    print(f"  {target_name:20s} variance {np.var(target(X_toy_test)):6.3f}   linear {toy_results[target_name, 'linear']:.4f}"
+          f"   convnet {toy_results[target_name, 'convnet']:.4f}")
+figure, axes = plt.subplots(1, 3, figsize=(14, 4))
+for axis, (target_name, target) in zip(axes, TARGETS.items()):
+    truth = target(X_toy_test)
+    for model_name, marker in [("linear", "o"), ("convnet", "x")]:
+        axis.scatter(truth, toy_predictions[target_name, model_name], s=8, marker=marker, alpha=0.6,
+                     label=f"{model_name} (MSE {toy_results[target_name, model_name]:.3f})")
+    axis.plot([truth.min(), truth.max()], [truth.min(), truth.max()], "k--", linewidth=1)
+    axis.set_xlabel("true value"); axis.set_ylabel("prediction"); axis.set_title(target_name); axis.legend()
+figure.tight_layout()
+plt.show()
+print(f"part A experiments: {time.perf_counter() - toy_start:.1f} s")
+# %% [markdown] answer id=q_toy_models points=3
+# **Question A.** Which model fits which function, and why? Relate each result to what the model can
+# represent (for $y_1$, think of $\sum_i (Wx)_i = \mathbf{1}^\top W x$; for $y_2$, of what a ReLU and a
+# max-pooling compute; for $y_3$, of log-sum-exp as a smooth maximum).
+#
+# ### BEGIN SOLUTION
+# $y_1(x) = \mathbf 1^\top W x$ is linear in $x$: the linear model represents it exactly
+# ($\theta = W^\top \mathbf 1$, $b = 0$) and reaches an error near zero (only the small penalty keeps
+# it off). The toy convnet cannot: its output is a maximum of ReLUs, piecewise linear and convex in each
+# filter's responses, and its filters are shared across positions, so it cannot weight the four
+# coordinates independently as $\mathbf 1^\top W$ requires.
+#
+# $y_2(x) = \max_i x_i$ is not linear (the linear model only captures its average trend, with a large
+# error). The convnet computes it almost exactly: with $w_1 = (1, 0)$ and $w_2 = (0, 1)$, max-pooling
+# over positions gives $\max(x_0, x_1, x_2)$ and $\max(x_1, x_2, x_3)$ (after a ReLU, which only
+# matters when all coordinates are negative), and the read-out combines them. Weight sharing and
+# pooling are exactly the right inductive bias: the same detector at every position, then a maximum.
+#
+# $y_3$ is a smooth maximum of the coordinates of $Wx$; it is convex, close to linear on a large
+# part of the input space, but it mixes the coordinates through $W$, which the convnet's small shared
+# filters cannot undo. Neither model is exact; the linear model captures the linear trend, the convnet
+# a maximum of two local responses: both leave a clear error, which tells us that a model must have
+# the right structure (here, a dense first layer followed by a max), not only nonlinearity.
+# ### END SOLUTION
+# %% [markdown]
+# ## Part B. Keras on MNIST: linear model, MLP, convnet
+#
+# We use the course's offline MNIST: 5,000 training digits and the 10,000 official test digits, as
+# images of shape `(28, 28, 1)` with values in $[0, 1]$ and integer labels 0-9.
+#
+# Write three builders. Each returns a **compiled** `keras.Model` that takes a batch of images
+# `(N, 28, 28, 1)` and outputs `(N, 10)` class probabilities (a `softmax` output layer), compiled with
+# the loss `"sparse_categorical_crossentropy"` (the labels are integers), an optimizer of your choice
+# and `metrics=["accuracy"]`:
+#
+# - `build_linear_model()`: `Flatten` then one `Dense` layer (softmax regression, $784 \times 10 + 10$ parameters);
+# - `build_mlp()`: `Flatten`, at least one hidden `Dense` layer with a nonlinearity, then the output layer;
+# - `build_convnet()`: at least one `Conv2D` and one `MaxPooling2D`, then `Flatten`, a hidden `Dense`
+#   layer, then the output layer.
+#
+# The training cells below train each model for a fixed number of epochs with batches of 64 (a
+# cell takes a few seconds to a few tens of seconds): choose an optimizer and a learning rate that
+# learn well in that budget. Keep the models small: with 16 filters, the convnet reaches about 96% test
+# accuracy here (the first 5,000 test digits are harder than the last 5,000).
+# %% locked id=keras_setup
+import keras
+import tensorflow as tf
+from keras import layers
+from dlcourse.data import load_mnist
+from dlcourse.plotting import plot_learning_curves
+from dlcourse.convnets import accuracy, check_classifier, count_parameters, hidden_activations, layer_kinds
+tf.get_logger().setLevel("ERROR")  # no retracing warnings when the checks build several models
+seed_everything(0)
+mnist = load_mnist(layout="image")
+x_train, y_train, x_test, y_test = mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test
+x_curve, y_curve = x_test[::5], y_test[::5]  # 2,000 test digits for the per-epoch test curves
+
+
+def train(model, epochs, x=x_train, y=y_train, batch_size=64):
+    """Fit a compiled classifier; return its per-epoch history with train and test loss and accuracy.
+
+    The training loss and accuracy of an epoch are averages over its batches (measured while the
+    weights change); the test ones are measured at the end of the epoch on 2,000 test digits.
+    """
+    fit = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=(x_curve, y_curve), verbose=0)
+    history = {}
+    for key, values in fit.history.items():  # loss -> train_loss, val_accuracy (or val_acc) -> test_accuracy
+        split = "test" if key.startswith("val_") else "train"
+        metric = key[4:] if key.startswith("val_") else key
+        history[f"{split}_{'accuracy' if 'acc' in metric else metric}"] = list(values)
+    return history
+# %% solution id=build_linear_model
+def build_linear_model():
+    """Softmax regression on the 784 pixels.
+
+    Returns:
+    - model: a compiled keras.Model, (N, 28, 28, 1) images -> (N, 10) probabilities
+    """
+    model = None
+    ### BEGIN SOLUTION
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Flatten(),                        # (N, 784)
+        layers.Dense(10, activation="softmax"),  # (N, 10)
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    ### END SOLUTION
+    return model
+# %% tests id=linear_model_structure points=1
+# Checks: build_linear_model returns a compiled model with 10 softmax outputs, the sparse cross-entropy loss, and 7,850 parameters
+kinds = check_classifier(build_linear_model(), "build_linear_model()")
+parameters = count_parameters(build_linear_model())
+assert_true(parameters == 784 * 10 + 10,
+            f"build_linear_model() has {parameters} trainable parameters; a linear model of the 784 pixels "
+            f"has 784 * 10 + 10 = 7850 (layers found: {kinds}): no hidden layer, no convolution")
+### BEGIN HIDDEN TESTS
+assert_true(not any(kind.startswith("Conv") for kind in kinds), f"build_linear_model() has a convolution: {kinds}")
+check_classifier(build_linear_model(), "build_linear_model()", seed=5)
+### END HIDDEN TESTS
+# %% solution id=build_mlp
+def build_mlp():
+    """Multi-layer perceptron: at least one hidden Dense layer with a nonlinearity.
+
+    Returns:
+    - model: a compiled keras.Model, (N, 28, 28, 1) images -> (N, 10) probabilities
+    """
+    model = None
+    ### BEGIN SOLUTION
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Flatten(),                        # (N, 784)
+        layers.Dense(128, activation="relu"),    # (N, 128)
+        layers.Dense(10, activation="softmax"),  # (N, 10)
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=2e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    ### END SOLUTION
+    return model
+# %% tests id=mlp_structure points=2
+# Checks: build_mlp returns a compiled model with 10 softmax outputs and the sparse cross-entropy loss, with a nonlinear hidden Dense layer and no convolution
+kinds = check_classifier(build_mlp(), "build_mlp()")
+assert_true(kinds.count("Dense") >= 2,
+            f"build_mlp() needs a hidden Dense layer before the output layer; its layers are {kinds}")
+assert_true(not any(kind.startswith("Conv") for kind in kinds),
+            f"build_mlp() is a multi-layer perceptron: no convolution (its layers are {kinds})")
+### BEGIN HIDDEN TESTS
+assert_true(hidden_activations(build_mlp()) >= 1,
+            f"build_mlp()'s hidden layers have no nonlinearity (layers {kinds}): without one, the MLP is "
+            "a linear model; give the hidden Dense layer activation='relu'")
+check_classifier(build_mlp(), "build_mlp()", seed=6)
+### END HIDDEN TESTS
+# %% solution id=build_convnet
+def build_convnet():
+    """A small convnet: Conv2D and MaxPooling2D, then a hidden Dense layer, then the output layer.
+
+    Returns:
+    - model: a compiled keras.Model, (N, 28, 28, 1) images -> (N, 10) probabilities
+    """
+    model = None
+    ### BEGIN SOLUTION
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(16, kernel_size=5, activation="relu"),  # (N, 24, 24, 16)
+        layers.MaxPooling2D(pool_size=2),                     # (N, 12, 12, 16)
+        layers.Flatten(),                                     # (N, 2304)
+        layers.Dense(64, activation="relu"),                  # (N, 64)
+        layers.Dense(10, activation="softmax"),               # (N, 10)
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=2e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    ### END SOLUTION
+    return model
+# %% tests id=convnet_structure points=2
+# Checks: build_convnet returns a compiled model with 10 softmax outputs and the sparse cross-entropy loss, with Conv2D, MaxPooling2D and a hidden Dense layer
+kinds = check_classifier(build_convnet(), "build_convnet()")
+assert_true("Conv2D" in kinds, f"build_convnet() has no Conv2D layer (its layers are {kinds})")
+assert_true("MaxPooling2D" in kinds, f"build_convnet() has no MaxPooling2D layer (its layers are {kinds})")
+### BEGIN HIDDEN TESTS
+assert_true(kinds.count("Dense") >= 2,
+            f"build_convnet() needs a hidden Dense layer before the output layer; its layers are {kinds}")
+assert_true(kinds.index("Conv2D") < kinds.index("MaxPooling2D") or kinds.count("Conv2D") > 1,
+            f"build_convnet() pools before any convolution: {kinds}")
+check_classifier(build_convnet(), "build_convnet()", seed=7)
+### END HIDDEN TESTS
+# %% [markdown]
+# ### Training
+#
+# Each model starts from the same seed. The epochs are fixed: do not change them.
+# %% id=train_linear
+seed_everything(1)
+start = time.perf_counter()
+linear_model = build_linear_model()
+history_linear = train(linear_model, epochs=6)
+time_linear = time.perf_counter() - start
+print(f"linear model: {time_linear:.1f} s, final test accuracy (2,000 digits) {history_linear['test_accuracy'][-1]:.3f}")
+# %% id=train_mlp
+seed_everything(2)
+start = time.perf_counter()
+mlp = build_mlp()
+history_mlp = train(mlp, epochs=8)
+time_mlp = time.perf_counter() - start
+print(f"MLP: {time_mlp:.1f} s, final test accuracy (2,000 digits) {history_mlp['test_accuracy'][-1]:.3f}")
+# %% id=train_convnet
+seed_everything(3)
+start = time.perf_counter()
+convnet = build_convnet()
+history_convnet = train(convnet, epochs=8)
+time_convnet = time.perf_counter() - start
+print(f"convnet: {time_convnet:.1f} s, final test accuracy (2,000 digits) {history_convnet['test_accuracy'][-1]:.3f}")
+# %% id=keras_comparison
+import pandas as pd
+keras_histories = {"linear": history_linear, "MLP": history_mlp, "convnet": history_convnet}
+plot_learning_curves(keras_histories, metrics=("train_loss", "test_loss", "train_accuracy", "test_accuracy"),
+                     title="MNIST, 5,000 training digits")
+plt.show()
+comparison = pd.DataFrame({
+    "parameters": [count_parameters(m) for m in (linear_model, mlp, convnet)],
+    "epochs": [len(h["test_loss"]) for h in keras_histories.values()],
+    "training time (s)": [time_linear, time_mlp, time_convnet],
+    "train accuracy (last epoch)": [h["train_accuracy"][-1] for h in keras_histories.values()],
+    "test accuracy (10,000 digits)": [accuracy(m, x_test, y_test, name) for m, name in
+                                      [(linear_model, "linear"), (mlp, "MLP"), (convnet, "convnet")]],
+}, index=list(keras_histories))
+comparison.round(3)
+# %% tests id=keras_accuracy points=3
+# Checks: each trained model's accuracy on the first 5,000 test digits (the harder half) is above its threshold: linear 0.86, MLP 0.89, convnet 0.93
+for model, name, threshold in [(linear_model, "linear model", 0.86), (mlp, "MLP", 0.89), (convnet, "convnet", 0.93)]:
+    value = accuracy(model, x_test[:5000], y_test[:5000], name)
+    assert_true(value >= threshold,
+                f"the {name}'s accuracy on the first 5,000 test digits is {value:.4f}, below {threshold}: "
+                "check its architecture, optimizer and learning rate")
+### BEGIN HIDDEN TESTS
+for model, name, threshold in [(linear_model, "linear model", 0.91), (mlp, "MLP", 0.935), (convnet, "convnet", 0.96)]:
+    value = accuracy(model, x_test[5000:], y_test[5000:], name)
+    assert_true(value >= threshold,
+                f"the {name}'s accuracy on the last 5,000 test digits is {value:.4f}, below {threshold}: "
+                "check its architecture, optimizer and learning rate")
+### END HIDDEN TESTS
+# %% tests id=keras_ordering points=2
+# Checks: the test accuracies (on every other test digit) are ordered convnet > MLP > linear model
+scores = {name: accuracy(model, x_test[::2], y_test[::2], name) for model, name in
+          [(linear_model, "linear model"), (mlp, "MLP"), (convnet, "convnet")]}
+assert_true(scores["convnet"] > scores["MLP"] > scores["linear model"],
+            "the test accuracies should be ordered convnet > MLP > linear model, got "
+            + ", ".join(f"{name} {value:.4f}" for name, value in scores.items()))
+### BEGIN HIDDEN TESTS
+assert_true(scores["convnet"] - scores["MLP"] >= 0.005 and scores["MLP"] - scores["linear model"] >= 0.005,
+            "the accuracies are ordered convnet > MLP > linear model, but by less than half a point: "
+            + ", ".join(f"{name} {value:.4f}" for name, value in scores.items()))
+### END HIDDEN TESTS
+# %% [markdown] answer id=q_keras_comparison points=2
+# **Question B.** Compare the three models with the table and the curves: accuracy, number of
+# parameters, training time, and the gap between training and test curves. Why does the convnet do
+# better with these 5,000 digits?
+#
+# ### BEGIN SOLUTION
+# The linear model (7,850 parameters) plateaus near 90%: a single template per class cannot
+# represent the variations of handwriting. The MLP (about 100k parameters) reaches about 93% and
+# its training accuracy climbs well above its test accuracy: with 5,000 digits it starts to memorise.
+# The convnet has more parameters (about 150k, most in its hidden Dense layer) but reaches about 96%,
+# and its gap between training and test is not larger: its filters are shared
+# across positions (translation equivariance) and max-pooling tolerates small shifts, so it learns
+# local stroke detectors from every position of every image, an inductive bias that fits images and
+# generalises from few examples. It is also the slowest to train per epoch (the convolution costs
+# more arithmetic than a dense layer of the same size).
+# ### END SOLUTION
+# %% [markdown]
+# ## Part C. One hyper-parameter over a wide range
+#
+# Pick **one** of: the learning rate, the dropout probability, or the batch size. To keep this part
+# fast, train the MLP on the first 2,500 training digits (`x_small, y_small`) for 4 epochs, for at least
+# four values spread over a range wide enough to show both extremes (too small and too large); store
+# each run's history (from `train(model, epochs, x_small, y_small, ...)`) in `exploration[label]`, and
+# draw all the learning curves in one figure with `plot_learning_curves`.
+# %% solution id=hyperparameter_exploration
+exploration = {}
+x_small, y_small = x_train[:2500], y_train[:2500]
+### BEGIN SOLUTION
+for learning_rate in [1e-4, 1e-3, 1e-2, 1e-1]:
+    seed_everything(4)
+    model = build_mlp()
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    exploration[f"Adam, learning rate {learning_rate:g}"] = train(model, 4, x_small, y_small)
+plot_learning_curves(exploration, metrics=("train_loss", "test_loss", "test_accuracy"),
+                     title="MLP: Adam's learning rate")
+plt.show()
+### END SOLUTION
+for label, history in exploration.items():
+    print(f"{label:35s} test accuracy after {len(history['test_accuracy'])} epochs: {history['test_accuracy'][-1]:.3f}")
+# %% [markdown] answer id=q_hyperparameter points=2
+# **Question C.** Describe both extremes of your range and explain them. Which value would you keep,
+# and how would you choose it without looking at the test set?
+#
+# ### BEGIN SOLUTION
+# With Adam's learning rate: at 1e-4 the loss falls slowly and steadily, and after 5 epochs the
+# model is still far from its best (under-fitting for lack of steps: too small a step). At 1e-1 the
+# steps are so large that the loss jumps and stalls high; the accuracy is much lower and erratic (the
+# updates overshoot the minima; ReLU units die). 1e-3 to 1e-2 learn fast and stably; 1e-3 has the best
+# test loss, 1e-2 is faster at first but noisier. The value must be chosen on a validation set carved
+# from the training digits (`load_mnist(validation_size=...)`), never on the test set, which must stay
+# an unbiased estimate of the final model's error.
+# ### END SOLUTION
+# %% [markdown]
+# ## Part D. An autoencoder down to 2 dimensions, compared with PCA
+#
+# An autoencoder maps a digit $x \in [0, 1]^{784}$ to a code $z \in \mathbb{R}^2$ (the **encoder**), and
+# back to a reconstruction $\hat x \in [0, 1]^{784}$ (the decoder), trained to minimise the mean squared
+# error $\|\hat x - x\|^2 / 784$. PCA with 2 components is the best *linear* map of this kind.
+#
+# Write `build_autoencoder()`: it returns `(autoencoder, encoder)`, two `keras.Model`s that share their
+# layers; `autoencoder` maps `(N, 784)` to `(N, 784)` and is compiled with the loss `"mse"`; `encoder` maps
+# `(N, 784)` to the `(N, 2)` codes. Hint: build the layers once, with the functional API
+# (`inputs = keras.Input(shape=(784,))`, `codes = ...(inputs)`, `keras.Model(inputs, codes)`).
+# %% solution id=build_autoencoder
+def build_autoencoder():
+    """A 784 -> ... -> 2 -> ... -> 784 autoencoder and its encoder.
+
+    Returns:
+    - autoencoder: a compiled keras.Model, (N, 784) -> (N, 784), loss "mse"
+    - encoder: a keras.Model sharing the autoencoder's first layers, (N, 784) -> (N, 2)
+    """
+    autoencoder, encoder = None, None
+    ### BEGIN SOLUTION
+    inputs = keras.Input(shape=(784,))
+    hidden = layers.Dense(128, activation="relu")(inputs)            # (N, 128)
+    codes = layers.Dense(2)(hidden)                                  # (N, 2): a linear code
+    decoded = layers.Dense(128, activation="relu")(codes)            # (N, 128)
+    outputs = layers.Dense(784, activation="sigmoid")(decoded)       # (N, 784) in [0, 1]
+    encoder = keras.Model(inputs, codes)
+    autoencoder = keras.Model(inputs, outputs)
+    autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3), loss="mse")
+    ### END SOLUTION
+    return autoencoder, encoder
+# %% tests id=autoencoder_structure points=2
+# Checks: build_autoencoder returns two models: a compiled autoencoder (N, 784) -> (N, 784) with the MSE loss, and an encoder (N, 784) -> (N, 2) sharing its weights
+from dlcourse.convnets import check_keras_model, model_outputs
+built = build_autoencoder()
+assert_true(isinstance(built, tuple) and len(built) == 2,
+            f"build_autoencoder() should return a pair (autoencoder, encoder), got {type(built).__name__}")
+autoencoder_check, encoder_check = built
+check_keras_model(autoencoder_check, "build_autoencoder()'s autoencoder")
+batch = np.random.default_rng(8).uniform(0, 1, size=(3, 784)).astype(np.float32)
+codes = model_outputs(encoder_check, batch, "build_autoencoder()'s encoder")
+assert_true(codes.ndim == 2 and codes.shape[0] == 3,
+            f"the encoder should map a batch of 3 digits (3, 784) to codes (3, 2), got shape {codes.shape}")
+assert_true(codes.shape[1] == 2,
+            f"the code is {codes.shape[1]}-dimensional: the encoder must map each digit to 2 numbers "
+            f"(got shape {codes.shape} for 3 digits)")
+check_shape(model_outputs(autoencoder_check, batch, "build_autoencoder()'s autoencoder"), (3, 784),
+            "the autoencoder's output on 3 digits")
+### BEGIN HIDDEN TESTS
+shared = {id(weight) for weight in autoencoder_check.weights}
+assert_true(len(encoder_check.weights) > 0 and all(id(weight) in shared for weight in encoder_check.weights),
+            "the encoder does not share its weights with the autoencoder: training the autoencoder would "
+            "leave the encoder untrained (build the layers once and make both models from them)")
+reconstruction = model_outputs(autoencoder_check, batch, "the autoencoder")
+loss = float(autoencoder_check.evaluate(batch, batch, verbose=0))
+assert_close(loss, np.mean((reconstruction - batch) ** 2),
+             "the autoencoder's compiled loss on 3 digits (it should be the mean squared error, loss='mse')",
+             rtol=1e-3, atol=1e-6)
+### END HIDDEN TESTS
+# %% id=train_autoencoder
+seed_everything(5)
+x_train_flat, x_test_flat = x_train.reshape(-1, 784), x_test.reshape(-1, 784)
+start = time.perf_counter()
+autoencoder, encoder = build_autoencoder()
+fit = autoencoder.fit(x_train_flat, x_train_flat, epochs=15, batch_size=64,
+                      validation_data=(x_test_flat[::5], x_test_flat[::5]), verbose=0)
+time_autoencoder = time.perf_counter() - start
+plot_learning_curves({"autoencoder": {"train_MSE": fit.history["loss"], "test_MSE": fit.history["val_loss"]}},
+                     metrics=("train_MSE", "test_MSE"), title="autoencoder 784 -> 2 -> 784")
+plt.show()
+print(f"autoencoder: {time_autoencoder:.1f} s, final test MSE (2,000 digits) {fit.history['val_loss'][-1]:.4f}")
+# %% [markdown]
+# Write `embed_digits(encoder, images)`: the 2-D codes of a batch of digits given either as images
+# `(N, 28, 28, 1)` or as flat vectors `(N, 784)`, returned as a NumPy array `(N, 2)`.
+# %% solution id=embed_digits
+def embed_digits(encoder, images):
+    """The 2-D codes of digits.
+
+    Inputs:
+    - encoder: a keras.Model (N, 784) -> (N, 2)
+    - images: (N, 28, 28, 1) or (N, 784) digits
+    Returns:
+    - codes: (N, 2) NumPy array, one row per digit
+    """
+    codes = None
+    ### BEGIN SOLUTION
+    flat = np.asarray(images, dtype=np.float32).reshape(len(images), 784)  # (N, 784)
+    codes = np.asarray(encoder.predict(flat, batch_size=1000, verbose=0))  # (N, 2)
+    ### END SOLUTION
+    return codes
+# %% tests id=embed_check points=1
+# Checks: embed_digits gives an encoder's (N, 2) codes for 7 digits given as images
+from dlcourse.convnets import model_outputs
+encoder_check = keras.Sequential([keras.Input(shape=(784,)), layers.Dense(2, activation="tanh")])  # any encoder
+got = check_shape(embed_digits(encoder_check, x_test[:7]), (7, 2), "embed_digits(encoder, 7 images (7, 28, 28, 1))")
+assert_close(got, model_outputs(encoder_check, x_test[:7].reshape(7, 784), "encoder"), "the codes of 7 digits",
+             rtol=1e-4, atol=1e-5)
+### BEGIN HIDDEN TESTS
+flat = x_test[100:113].reshape(13, 784)
+got = check_shape(embed_digits(encoder_check, flat), (13, 2), "embed_digits(encoder, 13 flat digits (13, 784))")
+assert_close(got, model_outputs(encoder_check, flat, "encoder"), "the codes of 13 flat digits", rtol=1e-4, atol=1e-5)
+check_shape(embed_digits(encoder_check, x_train[:1]), (1, 2), "embed_digits(encoder, 1 image)")
+### END HIDDEN TESTS
+# %% [markdown]
+# ### Autoencoder vs PCA
+#
+# Both methods embed the 5,000 training digits in 2-D. We compare them with two numbers: the test
+# reconstruction error (PCA reconstructs with `inverse_transform`), and the accuracy of a 5-nearest-
+# neighbour classifier that sees only the 2-D codes (fitted on the training codes, scored on the test codes).
+# %% id=autoencoder_vs_pca_experiment
+from sklearn.decomposition import PCA
+from sklearn.neighbors import KNeighborsClassifier
+pca = PCA(n_components=2).fit(x_train_flat)
+codes_train = {"autoencoder": embed_digits(encoder, x_train), "PCA": pca.transform(x_train_flat)}
+codes_test = {"autoencoder": embed_digits(encoder, x_test), "PCA": pca.transform(x_test_flat)}
+reconstructions = {"autoencoder": autoencoder.predict(x_test_flat, batch_size=1000, verbose=0),
+                   "PCA": pca.inverse_transform(codes_test["PCA"])}
+figure, axes = plt.subplots(1, 2, figsize=(12, 5))
+for axis, method in zip(axes, ["autoencoder", "PCA"]):
+    points = axis.scatter(*codes_train[method].T, c=y_train, cmap="tab10", s=3)
+    axis.set_title(f"{method}: 5,000 training digits in 2-D")
+figure.colorbar(points, ax=axes, ticks=range(10), label="digit")
+plt.show()
+embedding_table = pd.DataFrame({
+    "test reconstruction MSE": [float(np.mean((reconstructions[m] - x_test_flat) ** 2)) for m in codes_test],
+    "5-NN test accuracy in 2-D": [KNeighborsClassifier(n_neighbors=5).fit(codes_train[m], y_train)
+                                  .score(codes_test[m], y_test) for m in codes_test],
+}, index=list(codes_test))
+embedding_table.round(4)
+# %% tests id=autoencoder_vs_pca points=2
+# Checks: the trained autoencoder's test reconstruction MSE is below PCA-2's, on half of the test digits
+from sklearn.decomposition import PCA
+from dlcourse.convnets import model_outputs
+pca_check = PCA(n_components=2).fit(x_train.reshape(-1, 784))
+def _reconstruction_mse(images):
+    flat = images.reshape(-1, 784)
+    outputs = check_shape(model_outputs(autoencoder, flat, "the autoencoder"), flat.shape, "the autoencoder's output")
+    return float(np.mean((outputs - flat) ** 2)), float(np.mean((pca_check.inverse_transform(pca_check.transform(flat)) - flat) ** 2))
+mse_autoencoder, mse_pca = _reconstruction_mse(x_test[:5000])
+assert_true(mse_autoencoder < mse_pca,
+            f"the autoencoder's test MSE {mse_autoencoder:.4f} is not below PCA-2's {mse_pca:.4f} (first 5,000 "
+            "test digits): a nonlinear autoencoder should beat PCA; are its hidden layers nonlinear, is it trained?")
+### BEGIN HIDDEN TESTS
+mse_autoencoder, mse_pca = _reconstruction_mse(x_test[5000:])
+assert_true(mse_autoencoder < 0.97 * mse_pca,
+            f"the autoencoder's test MSE {mse_autoencoder:.4f} is not clearly below PCA-2's {mse_pca:.4f} "
+            "(last 5,000 test digits): a nonlinear autoencoder should beat PCA; are its hidden layers "
+            "nonlinear, is it trained?")
+### END HIDDEN TESTS
+# %% [markdown] answer id=q_autoencoder_vs_pca points=3
+# **Question D.** Compare the two embeddings: the scatter plots, the reconstruction errors and the
+# k-NN accuracies. Why can the autoencoder beat PCA on both numbers? Under what condition would an
+# autoencoder do no better than PCA?
+#
+# ### BEGIN SOLUTION
+# PCA's plane mixes most classes (only 0 and 1, at the ends of the first component, stand apart):
+# k-NN in that plane reaches only about 43%. The autoencoder's codes separate more digits into their
+# own regions (k-NN about 48% after 15 epochs, above 60% with longer training) and reconstruct better
+# (test MSE about 0.049 against 0.056).
+# PCA is the best *linear* 2-D projection for reconstruction: the optimum over affine encoders and
+# decoders. The autoencoder's encoder and decoder are nonlinear (ReLU hidden layers, sigmoid output),
+# so they can bend the 2-D code space along the curved manifold of digits, and a sigmoid decoder keeps
+# pixels in [0, 1]. With linear activations (no hidden nonlinearity) the autoencoder can at best
+# reproduce PCA's subspace (its global minimum spans the same plane), so its MSE cannot go below
+# PCA's; trained too briefly it does worse. Note the k-NN accuracy is not what the autoencoder was
+# trained for: that it improves shows the nonlinear code keeps more class information.
+# ### END SOLUTION
+# %% [markdown]
+# ## Part E. Theory
+# %% [markdown] answer id=q_prelu points=2
+# **Question E.1.** A *parameterised ReLU* is $\mathrm{PReLU}_a(z) = \max(0, z) + a \min(0, z)$ with a
+# learned slope $a$. How does replacing the ReLUs of a network by PReLUs change the hypothesis class (the
+# set of functions the network can represent)? What happens for $a = 0$ and for $a = 1$?
+#
+# ### BEGIN SOLUTION
+# The hypothesis class grows: it contains the ReLU network's class ($a = 0$ gives ReLU back), and also
+# the functions where some units are leaky ($0 < a < 1$), identities ($a = 1$: the unit is linear, so
+# the layer can be skipped and the network with all $a = 1$ is a linear model) or even absolute values
+# ($a = -1$: $|z|$). Each unit is still piecewise linear with one kink at 0, so the network stays
+# piecewise linear; one extra parameter per unit (or per channel) lets training choose how nonlinear
+# each unit is. A larger class can fit more, and with it overfit more.
+# ### END SOLUTION
+# %% [markdown] answer id=q_sigmoid_graph points=2
+# **Question E.2.** Write the derivative of the sigmoid $\sigma(z) = 1/(1 + e^{-z})$ as a function of
+# $\sigma(z)$ itself, and draw (in words or ASCII) the computational graph of $\sigma$ with the local
+# derivative on each edge. Why does it matter for back-propagation that $\sigma'$ is a function of $\sigma$?
+#
+# ### BEGIN SOLUTION
+# $\sigma'(z) = e^{-z}/(1 + e^{-z})^2 = \sigma(z)\,(1 - \sigma(z))$.
+# Graph: $z \to [\times(-1)] \to u = -z \to [\exp] \to v = e^{u} \to [+1] \to w = 1 + v \to [1/\cdot] \to \sigma = 1/w$,
+# with local derivatives $-1$, $e^{u} = v$, $1$, $-1/w^2$. Their product is
+# $(-1)\,v\,(1)\,(-1/w^2) = e^{-z}/(1 + e^{-z})^2$, the chain rule along the path.
+# Since $\sigma' = \sigma(1 - \sigma)$, the backward pass reuses the output saved in the forward pass:
+# no exponential to recompute, one multiply per unit; it also shows $\sigma' \le 1/4$, so stacked
+# sigmoids shrink gradients (vanishing gradients).
+# ### END SOLUTION
+# %% [markdown] answer id=q_zero_init points=2
+# **Question E.3.** What happens if the toy convnet of part A starts with all its parameters at zero
+# ($w_1 = w_2 = u = 0$, $c = 0$)? Use the gradients you wrote.
+#
+# ### BEGIN SOLUTION
+# With $w_1 = w_2 = 0$ every pre-activation $z_{f,j} = 0$, so the ReLUs output 0, $h = 0$, and the
+# ReLU's derivative at 0 is taken as 0: the gradients of $w_1, w_2$ are 0. The read-out's gradient is
+# $\partial L/\partial u = \sum_n \frac{2}{N}(p_n - y_n) h_n + \lambda u = 0$ too, since $h = 0$. Only $c$
+# moves: it converges to the mean of $y$ (shrunk by the penalty). The filters and the read-out stay at 0
+# forever: the network is stuck at a constant prediction (a saddle point of the loss). Even with $u \ne 0$,
+# zero filters would be stuck; and two filters starting equal would stay equal (symmetry), so random
+# initialisation is needed to break the symmetry and leave the dead zone.
+# ### END SOLUTION
