@@ -6,9 +6,6 @@ students' ``Value`` class. Nothing here depends on the students' code being righ
 own traversal, so a broken ``topological_order`` cannot break the drawing.
 """
 
-import matplotlib.pyplot as plt
-from matplotlib.patches import FancyBboxPatch
-
 
 def _nodes_and_depths(root):
     """Every node reachable from ``root`` with its depth (longest path from an input), iteratively."""
@@ -69,6 +66,9 @@ def draw_graph(root, title=None, show_grad=True):
     Returns:
     - the matplotlib Figure.
     """
+    import matplotlib.pyplot as plt  # imported here: listing a graph should not cost matplotlib's import
+    from matplotlib.patches import FancyBboxPatch
+
     nodes, depth = _nodes_and_depths(root)
     columns = {}
     for key in sorted(nodes, key=lambda k: depth[k]):
