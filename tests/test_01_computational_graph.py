@@ -234,8 +234,9 @@ class TestSamples:
 
 # ---------------------------------------------------------------- (e) the real nbgrader
 
-def test_real_nbgrader_gives_the_alternative_full_marks(tmp_path):
-    scores, process = autograde_variants(A, {"alternative": load_replacements(SAMPLES / "alternative.py")},
+def test_real_nbgrader_gives_the_alternative_full_marks_and_docks_the_partial(tmp_path):
+    scores, process = autograde_variants(A, {"alternative": load_replacements(SAMPLES / "alternative.py"),
+                                             "partial": load_replacements(SAMPLES / "partial.py")},
                                          workdir=tmp_path)
     notebook = source_notebook_path(A).stem
     cells = scores["alternative"].get(notebook)
@@ -243,3 +244,7 @@ def test_real_nbgrader_gives_the_alternative_full_marks(tmp_path):
     assert len(cells) == 11
     lost = {gid: (score, maximum) for gid, (score, maximum) in cells.items() if score != maximum}
     assert not lost, f"the alternative lost points under nbgrader autograde: {lost}"
+    partial = scores["partial"].get(notebook)
+    assert partial, f"the partial submission was not graded: {scores}\n{process.stderr[-3000:]}"
+    lost = {gid for gid, (score, maximum) in partial.items() if score != maximum}
+    assert lost == {"sigmoid_derivative_tests", "two_unit_network_loss_tests", "backward_twice"}, partial

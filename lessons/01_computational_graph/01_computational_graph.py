@@ -154,6 +154,18 @@ check_topological_order(_node, "a chain of 30 nodes, each using the previous one
 # constant input `Value` first (`Value._wrap`); Python calls `__radd__`, `__rmul__`, `__rsub__` when
 # the number is on the left.
 #
+# Every operation follows the same pattern; here it is for a squaring operation (not part of the
+# exercise):
+#
+# ```python
+# def square(self):
+#     out = Value(self.data ** 2, (self,), "square")   # forward: value, parents, op
+#     def _backward():                                 # runs when out.grad is complete
+#         self.grad += 2 * self.data * out.grad        # local derivative * upstream gradient
+#     out._backward = _backward
+#     return out
+# ```
+#
 # `backward()` runs reverse mode from the node it is called on: it sets the `.grad` of every node of
 # its graph to 0, seeds its own gradient with 1.0, then calls `_backward()` of every node in
 # **reverse** topological order. **A second call gives the same gradients as the first** (they are
