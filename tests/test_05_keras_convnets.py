@@ -1,0 +1,304 @@
+"""Practical 05_keras_convnets: buggy variants lose points, the alternative gets full marks.
+
+The notebooks here train Keras models, so runs are expensive. Every run this module needs is
+started once, at the beginning, on a pool of two threads (a notebook run is mostly single-threaded
+Python: kernel start, imports, Keras' per-batch overhead), and each test waits for the run it reads:
+
+* the reference and the alternative (plots and the untested exploration skipped);
+* the real nbgrader on the alternative and the partial submission (one autograde call);
+* one run per NumPy bug (Part A cells only, no TensorFlow: a few seconds each);
+* two runs for the Keras structure bugs (each bug in a different cell, each caught by its own test
+  cell; no training);
+* one run with training for the bugs only training reveals (a convnet that learns too slowly, an
+  autoencoder without nonlinearities).
+"""
+
+import concurrent.futures
+
+import nbformat
+import pytest
+
+from harness import autograde_variants, load_replacements, mutate, score_variant, source_notebook_path
+from dlcourse.course import ROOT
+
+A = "05_keras_convnets"
+SAMPLES = ROOT / "samples" / A
+SOURCE = nbformat.read(source_notebook_path(A), as_version=4)
+ALL_IDS = [cell.get("id") for cell in SOURCE.cells]
+TEST_CELLS = {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader.points for cell in SOURCE.cells
+              if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
+SOLUTION_CELLS = {cell.get("id") for cell in SOURCE.cells
+                  if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")}
+MAX_POINTS = sum(TEST_CELLS.values())
+
+# Ordinary cells no test cell reads: the part A experiments, the tables and plots, the exploration.
+UNTESTED = ["toy_experiments", "keras_comparison", "hyperparameter_exploration", "autoencoder_vs_pca_experiment"]
+PART_A = ["setup", "toy_data", "linear_model", "linear_model_check", "convnet_model", "convnet_forward_check",
+          "convnet_gradient_check", "sgd", "sgd_check"]
+TRAINING = ["train_linear", "train_mlp", "train_convnet", "keras_accuracy", "keras_ordering", "train_autoencoder",
+            "autoencoder_vs_pca"]
+
+
+def run_only(ids, replacements=None):
+    """score_variant executing only the cells ``ids``."""
+    return score_variant(A, replacements, skip=[i for i in ALL_IDS if i not in set(ids)])
+
+
+def mutate_all(cell_id, *edits):
+    """The reference cell with several textual edits (each must occur exactly once)."""
+    code = mutate(A, cell_id, *edits[0])[cell_id]
+    for old, new in edits[1:]:
+        assert code.count(old) == 1, f"{old!r} occurs {code.count(old)} times in {cell_id}"
+        code = code.replace(old, new)
+    return {cell_id: code}
+
+
+# ---------------------------------------------------------------- the variants
+
+# NumPy bugs of part A: (cells to run, replacements, the test cell that must fail, words of its message)
+LINEAR = ["setup", "toy_data", "linear_model", "linear_model_check"]
+CONVNET = ["setup", "toy_data", "convnet_model", "convnet_forward_check", "convnet_gradient_check"]
+SGD = ["setup", "toy_data", "linear_model", "convnet_model", "sgd", "sgd_check"]
+NUMPY_BUGS = {
+    "linear: bias gradient not summed over the batch": (
+        LINEAR, lambda: mutate(A, "linear_model", '"b": np.array([dp.sum()])', '"b": dp'),
+        "linear_model_check", ["gradient of b", "wrong shape"]),
+    "linear: gradient with the wrong sign": (
+        LINEAR, lambda: mutate(A, "linear_model", "residual = linear_predict(params, X) - y",
+                               "residual = y - linear_predict(params, X)"),
+        "linear_model_check", ["gradient of theta is wrong"]),
+    "convnet without ReLU": (
+        CONVNET, lambda: mutate(A, "convnet_model", "H = np.maximum(Z, 0).max(axis=1)", "H = Z.max(axis=1)"),
+        "convnet_forward_check", ["without its ReLU"]),
+    "convnet with average pooling": (
+        CONVNET, lambda: mutate(A, "convnet_model", "H = np.maximum(Z, 0).max(axis=1)",
+                                "H = np.maximum(Z, 0).mean(axis=1)"),
+        "convnet_forward_check", ["wrong values"]),
+    "convnet without pooling (last position)": (
+        CONVNET, lambda: mutate(A, "convnet_model", "H = np.maximum(Z, 0).max(axis=1)",
+                                "H = np.maximum(Z, 0)[:, -1]"),
+        "convnet_forward_check", ["wrong values"]),
+    "convnet backward without the ReLU mask": (
+        CONVNET, lambda: mutate(A, "convnet_model", "dZ = dA * (Z > 0)", "dZ = dA"),
+        "convnet_gradient_check", ["gradient of w2 is wrong"]),
+    "convnet backward: max-pooling gradient spread over every position": (
+        CONVNET, lambda: mutate(A, "convnet_model",
+                                "np.put_along_axis(dA, best[:, None, :], dH[:, None, :], axis=1)",
+                                "dA[:] = dH[:, None, :]"),
+        "convnet_gradient_check", ["gradient of w", "is wrong"]),
+    "convnet: penalty missing from the read-out gradient": (
+        CONVNET, lambda: mutate(A, "convnet_model", '"u": H.T @ dp + lam * params["u"]', '"u": H.T @ dp'),
+        "convnet_gradient_check", ["gradient of u is wrong"]),
+    "convnet: sum instead of mean (loss and gradients consistent)": (
+        CONVNET, lambda: mutate_all("convnet_model", ("loss = float(np.mean(residual ** 2)", "loss = float(np.sum(residual ** 2)"),
+                                    ("dp = 2 * residual / N", "dp = 2 * residual")),
+        "convnet_gradient_check", ["the loss on", "wrong values"]),
+    "sgd steps up the gradient": (
+        SGD, lambda: mutate(A, "sgd", "params[name] -= learning_rate * grads[name]",
+                            "params[name] += learning_rate * grads[name]"),
+        "sgd_check", ["after one full-batch step"]),
+    "sgd forgets the learning rate": (
+        SGD, lambda: mutate(A, "sgd", "params[name] -= learning_rate * grads[name]", "params[name] -= grads[name]"),
+        "sgd_check", ["after one full-batch step"]),
+}
+
+# Keras structure bugs: two runs, each with one bug per solution cell, no training.
+STRUCTURE_IDS = ["setup", "keras_setup", "build_linear_model", "linear_model_structure", "build_mlp", "mlp_structure",
+                 "build_convnet", "convnet_structure", "build_autoencoder", "autoencoder_structure", "embed_digits",
+                 "embed_check"]
+
+
+def structure_bugs_1():
+    return {
+        **mutate(A, "build_linear_model", 'layers.Dense(10, activation="softmax"),  # (N, 10)',
+                 "layers.Dense(10),  # (N, 10)"),
+        **mutate(A, "build_mlp", 'layers.Dense(10, activation="softmax"),  # (N, 10)',
+                 'layers.Dense(1, activation="sigmoid"),'),
+        **mutate_all("build_convnet",
+                     ('layers.Conv2D(16, kernel_size=5, activation="relu"),  # (N, 24, 24, 16)', ""),
+                     ("layers.MaxPooling2D(pool_size=2),                     # (N, 12, 12, 16)", "")),
+        **mutate(A, "build_autoencoder", "codes = layers.Dense(2)(hidden)", "codes = layers.Dense(32)(hidden)"),
+        **mutate(A, "embed_digits", "codes = np.asarray(encoder.predict(flat, batch_size=1000, verbose=0))",
+                 "codes = np.asarray(encoder.predict(flat, batch_size=1000, verbose=0)).T"),
+    }
+
+
+def structure_bugs_2():
+    return {
+        **mutate(A, "build_linear_model", "layers.Flatten(),                        # (N, 784)",
+                 'layers.Flatten(), layers.Dense(32, activation="relu"),'),
+        **mutate(A, "build_mlp", 'layers.Dense(128, activation="relu"),    # (N, 128)', "layers.Dense(128),"),
+        **mutate(A, "build_convnet", "layers.MaxPooling2D(pool_size=2),                     # (N, 12, 12, 16)",
+                 "layers.Conv2D(16, 3, strides=2),"),
+        **mutate(A, "build_autoencoder", "encoder = keras.Model(inputs, codes)",
+                 "encoder = keras.Sequential([keras.Input(shape=(784,)), layers.Dense(128, activation='relu'), "
+                 "layers.Dense(2)])"),
+        **mutate(A, "embed_digits", "codes = np.asarray(encoder.predict(flat, batch_size=1000, verbose=0))",
+                 "codes = np.asarray(encoder.predict(flat, batch_size=1000, verbose=0))[0]"),
+    }
+
+
+def training_bugs():
+    """A convnet whose optimizer learns far too slowly; an autoencoder without any nonlinearity."""
+    return {
+        **mutate(A, "build_convnet", "optimizer=keras.optimizers.Adam(learning_rate=2e-3)",
+                 "optimizer=keras.optimizers.SGD(learning_rate=2e-3)"),
+        **mutate_all("build_autoencoder",
+                     ('hidden = layers.Dense(128, activation="relu")(inputs)', "hidden = layers.Dense(128)(inputs)"),
+                     ('decoded = layers.Dense(128, activation="relu")(codes)', "decoded = layers.Dense(128)(codes)"),
+                     ('outputs = layers.Dense(784, activation="sigmoid")(decoded)', "outputs = layers.Dense(784)(decoded)")),
+    }
+
+
+def autograde_samples():
+    return autograde_variants(A, {"alternative": load_replacements(SAMPLES / "alternative.py"),
+                                  "partial": load_replacements(SAMPLES / "partial.py")})
+
+
+KERAS_ONLY = [i for i in ALL_IDS if i not in PART_A or i == "setup"]
+JOBS = {  # name -> (function, arguments), started in this order on two threads
+    "autograde": (autograde_samples, ()),
+    "reference": (lambda: score_variant(A, skip=UNTESTED), ()),
+    "training bugs": (lambda: run_only([i for i in KERAS_ONLY if i not in UNTESTED], training_bugs()), ()),
+    "alternative": (lambda: score_variant(A, load_replacements(SAMPLES / "alternative.py"), skip=UNTESTED), ()),
+    "structure bugs 1": (lambda: run_only(STRUCTURE_IDS, structure_bugs_1()), ()),
+    "structure bugs 2": (lambda: run_only(STRUCTURE_IDS, structure_bugs_2()), ()),
+    **{f"numpy: {bug}": (lambda cells, make: run_only(cells, make()), (cells, make))
+       for bug, (cells, make, _cell, _words) in NUMPY_BUGS.items()},
+}
+_futures = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _runs():
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for name, (function, arguments) in JOBS.items():
+            _futures[name] = pool.submit(function, *arguments)
+        yield
+        for future in _futures.values():
+            future.cancel()
+
+
+def run(name):
+    return _futures[name].result()
+
+
+def assert_fails(result, cell_id, *words):
+    """``cell_id`` lost its points and its error message contains every one of ``words``."""
+    assert cell_id in result.cells, f"{cell_id} did not run: {sorted(result.cells)}"
+    cell = result.cells[cell_id]
+    assert not cell.passed, f"{cell_id} should fail on this bug, but it scored {cell.score}/{cell.max_score}"
+    assert "CheckError" in cell.error, f"{cell_id} should fail with a CheckError message, got: {cell.error}"
+    for word in words:
+        assert word in cell.error, f"{cell_id}'s message should mention {word!r}: {cell.error}"
+
+
+def assert_passes(result, *cell_ids):
+    for cell_id in cell_ids:
+        assert result.cells[cell_id].passed, f"{cell_id} should pass: {result.cells[cell_id].error}"
+
+
+# ---------------------------------------------------------------- (a) the reference solution
+
+def test_reference_passes_every_test_cell():
+    result = run("reference")
+    assert not result.failed(), result.failed()
+    assert set(result.cells) == set(TEST_CELLS)
+    assert result.total() == (MAX_POINTS, MAX_POINTS)
+
+
+# ---------------------------------------------------------------- (b) one test per bug of the issue
+
+@pytest.mark.parametrize("bug", list(NUMPY_BUGS))
+def test_numpy_bug_fails_its_test_cell(bug):
+    cells, _make, cell_id, words = NUMPY_BUGS[bug]
+    result = run(f"numpy: {bug}")
+    assert_fails(result, cell_id, *words)
+    others = [gid for gid in result.cells if gid != cell_id]
+    if "sgd" not in bug:  # sgd_check also runs the models; no other cell should notice these bugs
+        assert_passes(result, *others)
+
+
+def test_linear_model_without_softmax_fails_the_activation_check():
+    assert_fails(run("structure bugs 1"), "linear_model_structure", "not probabilities", "softmax")
+
+
+def test_mlp_with_one_output_fails_the_output_size_check():
+    assert_fails(run("structure bugs 1"), "mlp_structure", "wrong shape", "(5, 10)", "(5, 1)")
+
+
+def test_convnet_without_conv2d_fails():
+    assert_fails(run("structure bugs 1"), "convnet_structure", "no Conv2D layer")
+
+
+def test_convnet_without_max_pooling_fails():
+    assert_fails(run("structure bugs 2"), "convnet_structure", "no MaxPooling2D layer")
+
+
+def test_linear_model_with_a_hidden_layer_fails():
+    assert_fails(run("structure bugs 2"), "linear_model_structure", "7850")
+
+
+def test_mlp_without_nonlinearity_fails():
+    assert_fails(run("structure bugs 2"), "mlp_structure", "no nonlinearity")
+
+
+def test_autoencoder_whose_code_is_not_2d_fails():
+    assert_fails(run("structure bugs 1"), "autoencoder_structure", "32-dimensional")
+
+
+def test_encoder_that_does_not_share_the_autoencoders_weights_fails():
+    assert_fails(run("structure bugs 2"), "autoencoder_structure", "does not share its weights")
+
+
+def test_embedding_of_the_wrong_shape_fails():
+    assert_fails(run("structure bugs 1"), "embed_check", "wrong shape", "(7, 2)", "transpose")
+    assert_fails(run("structure bugs 2"), "embed_check", "wrong shape", "(7, 2)")
+
+
+def test_slow_convnet_fails_the_accuracy_thresholds_and_the_ordering():
+    result = run("training bugs")
+    assert_fails(result, "keras_accuracy", "convnet's accuracy", "below")
+    assert_fails(result, "keras_ordering", "convnet > MLP > linear model")
+    assert_passes(result, "linear_model_structure", "mlp_structure", "convnet_structure")
+
+
+def test_linear_autoencoder_does_not_beat_pca():
+    result = run("training bugs")
+    assert_fails(result, "autoencoder_vs_pca", "is not below PCA-2's")
+    assert_passes(result, "autoencoder_structure", "embed_check")
+
+
+# ---------------------------------------------------------------- (c), (d) the sample submissions
+
+def test_alternative_replaces_every_solution_cell():
+    assert set(load_replacements(SAMPLES / "alternative.py")) == SOLUTION_CELLS
+
+
+def test_alternative_passes_every_test_cell():
+    result = run("alternative")
+    assert not result.failed(), result.failed()
+    assert result.total() == (MAX_POINTS, MAX_POINTS)
+
+
+def test_partial_scores_strictly_between_zero_and_full():
+    scores, process = run("autograde")
+    cells = scores["partial"].get(source_notebook_path(A).stem)
+    assert cells, f"the partial submission was not graded: {scores}\n{process.stderr[-3000:]}"
+    total = sum(score for score, _ in cells.values())
+    assert 0 < total < MAX_POINTS, cells
+    lost = {gid for gid, (score, maximum) in cells.items() if score != maximum}
+    # its bugs: a convnet backward pass without the ReLU mask, an MLP whose hidden layer is linear (so
+    # it also misses the accuracy threshold and the ordering), scrambled pixels in embed_digits
+    assert lost == {"convnet_gradient_check", "mlp_structure", "keras_accuracy", "keras_ordering", "embed_check"}, cells
+
+
+# ---------------------------------------------------------------- (e) the real nbgrader
+
+def test_real_nbgrader_gives_the_alternative_full_marks():
+    scores, process = run("autograde")
+    cells = scores["alternative"].get(source_notebook_path(A).stem)
+    assert cells, f"the alternative was not graded: {scores}\n{process.stderr[-3000:]}"
+    assert set(cells) == set(TEST_CELLS)
+    lost = {gid: (score, maximum) for gid, (score, maximum) in cells.items() if score != maximum}
+    assert not lost, f"the alternative lost points under nbgrader autograde: {lost}"
