@@ -209,3 +209,49 @@ def test_notebook_conventions(source):
                         f"{notebook_id(source)}: {node.name}'s docstring should list Inputs: and Returns:"
                 if isinstance(node, ast.ClassDef):
                     assert ast.get_docstring(node), f"{notebook_id(source)}: class {node.name} has no docstring"
+
+
+NAIVE_LESSON = '''# %% [markdown]
+# # Control: one naive test, one written with dlcourse.checks
+# %% locked id=setup
+import numpy as np
+from dlcourse import seed_everything
+from dlcourse.checks import assert_close
+seed_everything(0)
+# %% solution id=square
+def square(x):
+    """Inputs: x, an array. Returns: x ** 2, same shape."""
+    out = None
+    ### BEGIN SOLUTION
+    out = x ** 2
+    ### END SOLUTION
+    return out
+# %% tests id=naive points=1
+# Checks: square, the naive way (np.allclose, ==): the cheat must fool this one
+assert np.allclose(square(np.arange(3.0)), [0.0, 1.0, 4.0])
+assert square(np.arange(3.0)) == [0.0, 1.0, 4.0]
+# %% tests id=robust points=1
+# Checks: square, with dlcourse.checks
+assert_close(square(np.arange(3.0)), [0.0, 1.0, 4.0], "square([0, 1, 2])")
+'''
+
+
+def test_the_cheat_fools_a_naive_test_but_not_the_course_checks(tmp_path):
+    """Control for the cheating test above: it can fail, and dlcourse.checks is what stops it."""
+    import shutil
+
+    from dlcourse.autograde import autograde, make_course
+    from dlcourse.lessons import lesson_to_ipynb_text
+
+    lesson = tmp_path / "lessons" / "control" / "control.py"
+    lesson.parent.mkdir(parents=True)
+    lesson.write_text(NAIVE_LESSON)
+    (tmp_path / "source" / "control").mkdir(parents=True)
+    (tmp_path / "source" / "control" / "control.ipynb").write_text(lesson_to_ipynb_text(lesson))
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    course = make_course(tmp_path / "course", ["control"], root=tmp_path)
+    release = nbformat.read(course / "release" / "control" / "control.ipynb", as_version=4)
+    (tmp_path / "cheat").mkdir()
+    nbformat.write(cheating_submission(release), tmp_path / "cheat" / "control.ipynb")
+    scores, process = autograde(course, "control", {"cheat": tmp_path / "cheat"})
+    assert scores["cheat"] == {"control": {"naive": (1.0, 1.0), "robust": (0.0, 1.0)}}, process.stderr[-3000:]
