@@ -248,3 +248,29 @@ def test_real_nbgrader_gives_the_alternative_full_marks_and_docks_the_partial(tm
     assert partial, f"the partial submission was not graded: {scores}\n{process.stderr[-3000:]}"
     lost = {gid for gid, (score, maximum) in partial.items() if score != maximum}
     assert lost == {"sigmoid_derivative_tests", "two_unit_network_loss_tests", "backward_twice"}, partial
+
+
+# ---------------------------------------------------------------- dlcourse/compgraph.py (no kernel)
+
+class _Node:
+    def __init__(self, data, grad, op="", label="", parents=()):
+        self.data, self.grad, self.op, self.label, self.parents = data, grad, op, label, tuple(parents)
+
+
+def test_compgraph_lists_and_draws_every_node_once():
+    from dlcourse.compgraph import draw_graph, graph_table, reachable_nodes
+
+    x = _Node(2.0, 5.0, label="x")
+    a = _Node(4.0, 2.0, "*", parents=(x, x))
+    y = _Node(6.0, 1.0, "+", parents=(a, x))
+    assert {id(n) for n in reachable_nodes(y)} == {id(x), id(a), id(y)} and len(reachable_nodes(y)) == 3
+    lines = graph_table([x, a, y]).splitlines()
+    assert lines[1].split() == ["0", "x", "input", "2", "5"]
+    assert lines[2].split() == ["1", "*", "*", "0,0", "4", "2"]
+    assert lines[3].split() == ["2", "+", "+", "1,0", "6", "1"]
+    figure = draw_graph(y, title="t")
+    texts = [t.get_text() for t in figure.axes[0].texts if t.get_text()]  # arrows are empty annotations
+    assert sorted(texts) == sorted(["x\nv=2\ng=5", "*\nv=4\ng=2", "+\nv=6\ng=1"])
+    assert len(figure.axes[0].texts) - len(texts) == 4  # one arrow per parent edge: x->a twice, a->y, x->y
+    import matplotlib.pyplot as plt
+    plt.close(figure)

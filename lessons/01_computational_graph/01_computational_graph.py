@@ -878,8 +878,9 @@ random_run = train(dict(zip(NAMES, rng.normal(0, 1.0, size=9))), XOR, lr=0.5, st
 print(f"final loss: zero start {zero_run['loss'][-1]:.4f}, random start {random_run['loss'][-1]:.4f}")
 for name in ["w11", "w21", "w12", "w22", "v1", "v2"]:
     print(f"zero start, {name} after 300 steps: {zero_run[name][-1][0]:+.5f}")
-plot_learning_curves({"zero start": {"loss": zero_run["loss"]}, "random start": {"loss": random_run["loss"]}},
-                     metrics=("loss",), title="XOR, two hidden units: mean squared error per step")
+curves = plot_learning_curves({"zero start": {"loss": zero_run["loss"]}, "random start": {"loss": random_run["loss"]}},
+                              metrics=("loss",), title="XOR, two hidden units: mean squared error")
+curves.axes[0].set_xlabel("gradient-descent step")
 figure, axes = plt.subplots(1, 2, figsize=(11, 3.2))
 for axis, run, title in [(axes[0], zero_run, "zero start"), (axes[1], random_run, "random start")]:
     for name in ["w11", "w21", "v1", "v2"]:
