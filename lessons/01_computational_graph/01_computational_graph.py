@@ -824,6 +824,7 @@ _grads = network_checks(np.zeros(9), _data)
 # data set (t = 1 when exactly one input is 1), once from all-zero parameters and once from small
 # random ones, and record the parameters of both hidden units at every step.
 # %% locked id=train_helper
+NAMES = ["w11", "w12", "b1", "w21", "w22", "b2", "v1", "v2", "c"]
 XOR = [((0.0, 0.0), 0.0), ((0.0, 1.0), 1.0), ((1.0, 0.0), 1.0), ((1.0, 1.0), 0.0)]
 
 
