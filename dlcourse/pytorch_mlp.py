@@ -14,7 +14,7 @@ import contextlib
 import numpy as _np
 import torch
 
-from dlcourse.checks import CheckError, assert_gradient_close, check_shape, to_float_array
+from dlcourse.checks import CheckError, assert_close, assert_gradient_close, check_shape, to_float_array
 
 _abs = _np.abs
 _max = _np.max
@@ -188,6 +188,42 @@ def _scale_hint(got, want, batch_size):
     return ""
 
 
+def assert_mean_loss_close(loss, expected, batch_size, name="loss", rtol=1e-5, atol=1e-7):
+    """Compare a mean loss with its expected value, naming the sum-instead-of-mean bug when it is that.
+
+    Inputs:
+    - loss: the student's loss (one number); expected: the reference mean loss; batch_size: N.
+    """
+    got = check_shape(to_float_array(loss, name), (), name)
+    want = to_float_array(expected, f"expected {name}")
+    if batch_size > 1 and bool(_isfinite(got)) and float(want) != 0 and \
+            abs(float(got) - batch_size * float(want)) <= 1e-5 * abs(batch_size * float(want)):
+        raise CheckError(f"{name} is {float(got):.6g}, {batch_size} (= N, the batch size) times the expected "
+                         f"{float(want):.6g}: sum instead of mean over the batch")
+    return assert_close(got, want, name, rtol=rtol, atol=atol)
+
+
+def diagnose_update(new, old, expected, batch_size, name):
+    """Fail with a message naming the bug when a parameter's update is a multiple of the expected one.
+
+    Inputs:
+    - new: the parameter after the student's training; old: before; expected: after a correct training.
+    - batch_size: N, for the sum-instead-of-mean diagnosis; name: the parameter's name.
+    """
+    new, old, want = (to_float_array(v, name) for v in (new, old, expected))
+    step, want_step = new - old, want - old
+    if float(_max(_abs(want_step))) == 0.0 or not bool(_isfinite(step).all()):
+        return
+    if _close(step, 0 * want_step, atol=1e-12):
+        raise CheckError(f"{name} did not change during training: are the optimizer's step and the loss's "
+                         "backward called for every minibatch?")
+    if batch_size > 1 and _close(step, batch_size * want_step, rtol=1e-3, atol=1e-9):
+        raise CheckError(f"{name} moved {batch_size} (= N, the batch size) times too far: the loss is summed over "
+                         "the batch instead of averaged (the mean cross-entropy, CrossEntropyLoss's default reduction)")
+    if _close(step, -want_step, rtol=1e-3, atol=1e-9):
+        raise CheckError(f"{name} moved up the gradient instead of down")
+
+
 def check_mlp_gradients(grads, expected, batch_size, tol=1e-5, source="torch.autograd"):
     """Compare a manual backward's gradients with reference ones, naming the likely bug on failure.
 
@@ -303,4 +339,4 @@ def autograd_forbidden(what="backward"):
 
 
 __all__ = ["one_hot", "make_circles_data", "plot_decision_boundary", "check_param_dict", "check_normal_init",
-           "check_zero_bias", "check_mlp_gradients", "network_accuracy", "autograd_forbidden", "AutogradUsed"]
+           "check_zero_bias", "check_mlp_gradients", "network_accuracy", "assert_mean_loss_close", "diagnose_update", "autograd_forbidden", "AutogradUsed"]
