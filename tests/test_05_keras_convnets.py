@@ -14,12 +14,16 @@ Python: kernel start, imports, Keras' per-batch overhead), and each test waits f
 """
 
 import concurrent.futures
+import copy
+import inspect
+import re
 
 import nbformat
 import pytest
 
-from harness import autograde_variants, load_replacements, mutate, score_variant, source_notebook_path
-from dlcourse.course import ROOT
+from harness import (autograde_variants, load_replacements, mutate, replace_cells, score_cells, score_variant,
+                     source_notebook_path)
+from dlcourse.course import ROOT, execute_notebook
 
 A = "05_keras_convnets"
 SAMPLES = ROOT / "samples" / A
@@ -150,6 +154,16 @@ def training_bugs():
     }
 
 
+def run_keeping_outputs(replacements, skip):
+    """score_variant that also returns each executed code cell's outputs as they were (stderr untouched)."""
+    path = source_notebook_path(A)
+    notebook = replace_cells(nbformat.read(path, as_version=4), replacements)
+    notebook.cells = [cell for cell in notebook.cells if cell.get("id") not in set(skip)]
+    execute_notebook(notebook, cwd=path.parent, allow_errors=True)
+    outputs = {cell.get("id"): copy.deepcopy(cell.outputs) for cell in notebook.cells if cell.cell_type == "code"}
+    return outputs, score_cells(notebook)
+
+
 def autograde_samples():
     return autograde_variants(A, {"alternative": load_replacements(SAMPLES / "alternative.py"),
                                   "partial": load_replacements(SAMPLES / "partial.py")})
@@ -160,26 +174,43 @@ JOBS = {  # name -> (function, arguments), started in this order on two threads
     "autograde": (autograde_samples, ()),
     "reference": (lambda: score_variant(A, skip=UNTESTED), ()),
     "training bugs": (lambda: run_only([i for i in KERAS_ONLY if i not in UNTESTED], training_bugs()), ()),
-    "alternative": (lambda: score_variant(A, load_replacements(SAMPLES / "alternative.py"), skip=UNTESTED), ()),
+    "alternative": (lambda: run_keeping_outputs(load_replacements(SAMPLES / "alternative.py"), UNTESTED), ()),
     "structure bugs 1": (lambda: run_only(STRUCTURE_IDS, structure_bugs_1()), ()),
     "structure bugs 2": (lambda: run_only(STRUCTURE_IDS, structure_bugs_2()), ()),
     **{f"numpy: {bug}": (lambda cells, make: run_only(cells, make()), (cells, make))
        for bug, (cells, make, _cell, _words) in NUMPY_BUGS.items()},
 }
 _futures = {}
+_pool = []
+
+
+def jobs_of(item):
+    """The runs a collected test reads: the names in its ``run("...")`` calls (or its bug's run)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "bug" in callspec.params:
+        return [f"numpy: {callspec.params['bug']}"]
+    return re.findall(r'run\("([^"]+)"\)', inspect.getsource(item.function))
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _runs():
+def _runs(request):
+    """Start, in JOBS order, every run that the selected tests of this module read."""
+    wanted = {name for item in request.session.items if item.module.__name__ == __name__ for name in jobs_of(item)}
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        _pool.append(pool)
         for name, (function, arguments) in JOBS.items():
-            _futures[name] = pool.submit(function, *arguments)
+            if name in wanted:
+                _futures[name] = pool.submit(function, *arguments)
         yield
         for future in _futures.values():
             future.cancel()
+        _pool.clear()
 
 
 def run(name):
+    if name not in _futures:
+        function, arguments = JOBS[name]
+        _futures[name] = _pool[0].submit(function, *arguments)
     return _futures[name].result()
 
 
@@ -212,7 +243,7 @@ def test_reference_passes_every_test_cell():
 @pytest.mark.parametrize("bug", list(NUMPY_BUGS))
 def test_numpy_bug_fails_its_test_cell(bug):
     cells, _make, cell_id, words = NUMPY_BUGS[bug]
-    result = run(f"numpy: {bug}")
+    result = run("numpy: " + bug)
     assert_fails(result, cell_id, *words)
     others = [gid for gid in result.cells if gid != cell_id]
     if "sgd" not in bug:  # sgd_check also runs the models; no other cell should notice these bugs
@@ -276,9 +307,30 @@ def test_alternative_replaces_every_solution_cell():
 
 
 def test_alternative_passes_every_test_cell():
-    result = run("alternative")
+    _outputs, result = run("alternative")
     assert not result.failed(), result.failed()
     assert result.total() == (MAX_POINTS, MAX_POINTS)
+
+
+def streams(outputs, name):
+    return "".join(output.get("text", "") for output in outputs
+                   if output.get("output_type") == "stream" and output.get("name") == name)
+
+
+def all_text(outputs):
+    """Every stream's text and every displayed result's text/plain."""
+    return "".join(output.get("text", "") + output.get("data", {}).get("text/plain", "") for output in outputs)
+
+
+def test_keras_output_in_test_cells_costs_no_points():
+    """The alternative's builders print model.summary() and make Keras warn on stderr (input_shape given
+    to a layer), and its embed_digits shows predict's progress bar, all inside graded test cells."""
+    outputs, result = run("alternative")
+    assert "Keras" in streams(outputs["mlp_structure"], "stderr") or "input_shape" in streams(
+        outputs["mlp_structure"], "stderr"), "the alternative's build_mlp should warn on stderr in mlp_structure"
+    assert "Total params" in all_text(outputs["linear_model_structure"]), "model.summary() should print"
+    assert "step" in all_text(outputs["embed_check"]), "predict's progress bar should show in embed_check"
+    assert_passes(result, "mlp_structure", "linear_model_structure", "embed_check")
 
 
 def test_partial_scores_strictly_between_zero_and_full():
