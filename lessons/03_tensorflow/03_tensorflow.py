@@ -29,7 +29,7 @@
 # %% locked id=setup
 # The course's checks are imported first, before any student code, so they keep their own copies of NumPy's functions.
 from dlcourse.checks import (assert_close, assert_equal, assert_gradient_close, assert_true, check_shape,
-                             CheckError, to_float_array)
+                             relative_error, CheckError, to_float_array)
 from dlcourse.gradcheck import numerical_gradient
 from dlcourse.data import load_mnist, load_housing
 from dlcourse.plotting import plot_learning_curves
@@ -341,7 +341,11 @@ def _check_mlp_step(net, x, y, loss, rate=0.5):
     work = {k: v.copy() for k, v in before.items()}
     for key in _MLP_PARAMS:
         gradient = numerical_gradient(lambda _: _mlp_numpy(work, x, y, loss)[1], work[key])
-        assert_gradient_close((before[key] - after[key]) / rate, gradient,
+        step = (before[key] - after[key]) / rate
+        if np.max(np.abs(gradient)) > 1e-6 and relative_error(-step, gradient) <= 2e-3:
+            raise CheckError(f"one train_op step on {key} moves it along +gradient of the {loss} loss: the wrong "
+                             "sign (gradient descent subtracts learning_rate * gradient)")
+        assert_gradient_close(step, gradient,
                               f"one train_op step on {key} divided by the learning rate (it should be the "
                               f"gradient of the {loss} loss)", tol=2e-3)
 
@@ -638,9 +642,26 @@ def _check_preprocess_shapes(result, train, test):
                 "X_train or X_test holds NaN: fill the missing total_bedrooms with the training median")
     return X_tr, X_te
 
-_X_tr, _X_te = _check_preprocess_shapes(preprocess_housing(train_df, test_df), train_df, test_df)
-assert_close(_X_tr.mean(axis=0), np.zeros(len(_HOUSING_FEATURES)), "X_train's column means", atol=1e-3)
-assert_close(_X_tr.std(axis=0), np.ones(len(_HOUSING_FEATURES)), "X_train's column standard deviations", rtol=2e-3)
+def _shifted(frame, factor, offset):
+    frame = frame.copy()
+    for column in _HOUSING_FEATURES:
+        frame[column] = frame[column] * factor + offset
+    return frame
+
+def _check_no_leak(train, test):
+    first = _check_preprocess_shapes(preprocess_housing(train, test), train, test)
+    second = _check_preprocess_shapes(preprocess_housing(train, _shifted(test, 10.0, -7.0)), train, test)
+    assert_close(second[0], first[0],
+                 "X_train computed again with another test_df: it changed, so test data leaks into the imputation "
+                 "or the scaling (use medians, means and standard deviations of the training split only)",
+                 rtol=1e-6, atol=1e-6)
+    return first
+
+_X_tr, _X_te = _check_no_leak(train_df, test_df)
+assert_close(_X_tr.mean(axis=0), np.zeros(len(_HOUSING_FEATURES)),
+             "X_train's column means (standardised with the training split's mean)", atol=1e-3)
+assert_close(_X_tr.std(axis=0), np.ones(len(_HOUSING_FEATURES)),
+             "X_train's column standard deviations (standardised with the training split's std)", rtol=2e-3)
 print("preprocess_housing: visible checks passed")
 ### BEGIN HIDDEN TESTS
 def _expected_scaled(train, frame):
@@ -651,24 +672,12 @@ def _expected_scaled(train, frame):
     filled = np.where(np.isnan(raw), medians, raw)
     return (filled - filled_train.mean(axis=0)) / filled_train.std(axis=0)
 
-def _shifted(frame, factor, offset):
-    frame = frame.copy()
-    for column in _HOUSING_FEATURES:
-        frame[column] = frame[column] * factor + offset
-    return frame
-
 _small_train = housing.sample(400, random_state=1)
 _small_test = housing.drop(_small_train.index).sample(150, random_state=2)
 _small_train.loc[_small_train.index[:40], "total_bedrooms"] = np.nan
 _small_test.loc[_small_test.index[:30], "total_bedrooms"] = np.nan
 _small_test = _shifted(_small_test, 3.0, 50.0)  # a test split with other statistics than the training split
-_first = _check_preprocess_shapes(preprocess_housing(_small_train, _small_test), _small_train, _small_test)
-_second = _check_preprocess_shapes(preprocess_housing(_small_train, _shifted(_small_test, 10.0, -7.0)),
-                                   _small_train, _small_test)
-assert_close(_second[0], _first[0],
-             "X_train computed again with another test_df: it changed, so test data leaks into the imputation "
-             "or the scaling (use medians, means and standard deviations of the training split only)",
-             rtol=1e-6, atol=1e-6)
+_first = _check_no_leak(_small_train, _small_test)
 assert_close(_first[0], _expected_scaled(_small_train, _small_train),
              "X_train (imputed with the training median, standardised with the training mean and std)",
              rtol=3e-3, atol=1e-4)

@@ -1,0 +1,236 @@
+"""Practical 03_tensorflow: buggy variants lose points, the alternative gets full marks.
+
+Each group of variants is one notebook execution (``score_variant``) restricted to the cells it
+needs; bugs placed in the same run sit in different cells whose test cells do not depend on each
+other. The test classes are the units pytest-xdist (``--dist loadscope``) spreads over its workers,
+so the slow ones (the reference, the alternative, the real nbgrader) run side by side.
+"""
+
+import nbformat
+import pytest
+
+from dlcourse.course import ROOT
+from harness import autograde_variants, load_replacements, mutate, score_variant, source_notebook_path
+
+A = "03_tensorflow"
+SAMPLES = ROOT / "samples" / A
+SOURCE = nbformat.read(source_notebook_path(A), as_version=4)
+ALL_IDS = [cell.get("id") for cell in SOURCE.cells]
+TEST_CELLS = {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader.points for cell in SOURCE.cells
+              if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
+MAX_SCORE = sum(TEST_CELLS.values())
+
+PART_A = ["setup", "static_graph_sum", "static_graph_sum_tests", "logistic_regression_tf",
+          "logistic_regression_tf_tests"]
+BUILD = ["setup", "build_mlp_graph", "build_mlp_graph_tests", "mlp_cross_entropy_tests"]
+TRAIN = ["train_mlp", "train_mlp_tests", "piecewise_constant", "schedule_tests"]
+HOUSING = ["housing_split", "preprocess_housing", "preprocess_tests"]
+# Ordinary cells that no test cell reads: demonstrations, comparisons and baselines.
+DEMOS = ["logistic_tape_demo", "train_compare", "confusion", "baseline"]
+
+
+def run_only(ids, replacements=None):
+    """score_variant executing only the cells ``ids`` (markdown cells have no effect)."""
+    keep = set(ids)
+    return score_variant(A, replacements, skip=[i for i in ALL_IDS if i not in keep])
+
+
+def assert_fails(result, cell_id, *words):
+    """``cell_id`` lost its points with a CheckError whose message contains every one of ``words``."""
+    assert cell_id in result.cells, f"{cell_id} did not run: {sorted(result.cells)}"
+    cell = result.cells[cell_id]
+    assert not cell.passed, f"{cell_id} should fail on this bug, but it scored {cell.score}/{cell.max_score}"
+    assert "CheckError" in cell.error, f"{cell_id} should fail with a CheckError message, got: {cell.error}"
+    for word in words:
+        assert word in cell.error, f"{cell_id}'s message should mention {word!r}: {cell.error}"
+
+
+def assert_passes(result, *cell_ids):
+    for cell_id in cell_ids:
+        assert cell_id in result.cells, f"{cell_id} did not run"
+        assert result.cells[cell_id].passed, f"{cell_id} should pass: {result.cells[cell_id].error}"
+
+
+# ---------------------------------------------------------------- hand-written buggy cells
+
+EAGER_SUM = '''
+def static_graph_sum(a, b):
+    value = tf.constant(a) + tf.constant(b)  # eager: computed at once, no graph declared
+    return value.numpy(), tf.compat.v1.get_default_graph()
+'''
+
+EAGER_TENSOR_SUM = '''
+def static_graph_sum(a, b):
+    return tf.add(a, b), tf.Graph()  # an eager tensor and an empty graph
+'''
+
+KERAS_MLP = '''
+def build_mlp_graph(D, H, K, loss="mse", seed=0):
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, (None, D))
+        y = tf.compat.v1.placeholder(tf.float32, (None, K))
+        learning_rate = tf.compat.v1.placeholder(tf.float32, ())
+        hidden_layer = keras.layers.Dense(H, activation="sigmoid")
+        output_layer = keras.layers.Dense(K, activation="sigmoid")
+        output = output_layer(hidden_layer(x))
+        loss_value = tf.reduce_mean(tf.reduce_sum(tf.square(output - y), axis=1))
+        train_op = tf.compat.v1.train.GradientDescentOptimizer(learning_rate).minimize(loss_value)
+        init = tf.compat.v1.global_variables_initializer()
+    return {"graph": graph, "x": x, "y": y, "learning_rate": learning_rate,
+            "W1": hidden_layer.kernel, "b1": hidden_layer.bias, "W2": output_layer.kernel, "b2": output_layer.bias,
+            "output": output, "loss": loss_value, "train_op": train_op, "init": init}
+'''
+
+
+def alternative():
+    return load_replacements(SAMPLES / "alternative.py")
+
+
+def alternative_mutated(cell_id, old, new):
+    """A cell of the alternative sample (manual updates) with one textual bug."""
+    code = alternative()[cell_id]
+    assert code.count(old) == 1, f"{old!r} should occur once in the alternative's {cell_id}"
+    return {cell_id: code.replace(old, new)}
+
+
+# ---------------------------------------------------------------- (a) the reference solution
+
+class TestReference:
+    def test_reference_passes_every_test_cell_with_full_marks(self):
+        result = score_variant(A)
+        assert not result.failed(), result.failed()
+        assert set(result.cells) == set(TEST_CELLS)
+        assert result.total() == (MAX_SCORE, MAX_SCORE)
+
+
+# ---------------------------------------------------------------- (b) the bugs of the issue, no training
+
+@pytest.fixture(scope="class")
+def untrained_bugs():
+    """One run: eager sum, wrong gradients, unstable cross-entropy, a schedule read one epoch late by
+    train_mlp, test data in the imputation."""
+    replacements = {"static_graph_sum": EAGER_SUM}
+    replacements.update(mutate(A, "logistic_regression_tf", "tf.gradients(output,", "tf.gradients(z,"))
+    replacements.update(mutate(A, "build_mlp_graph",
+                               "tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))",
+                               "tf.reduce_mean(-tf.reduce_sum(y * tf.math.log(output), axis=1))"))
+    replacements.update(mutate(A, "train_mlp", "rate = float(schedule(epoch))", "rate = float(schedule(epoch + 1))"))
+    replacements.update(mutate(A, "preprocess_housing", "medians = train_df[features].median()",
+                               "import pandas as pd\n    medians = pd.concat([train_df, test_df])[features].median()"))
+    return run_only(PART_A + BUILD + TRAIN + HOUSING, replacements)
+
+
+class TestBugsWithoutTraining:
+    def test_eager_sum_instead_of_a_placeholder_graph(self, untrained_bugs):
+        assert_fails(untrained_bugs, "static_graph_sum_tests", "placeholder", "eagerly")
+
+    def test_wrong_gradients_from_tf_gradients(self, untrained_bugs):
+        assert_fails(untrained_bugs, "logistic_regression_tf_tests", "dx (d out / d x) is wrong")
+
+    def test_unstable_cross_entropy_from_log_of_softmax(self, untrained_bugs):
+        assert_passes(untrained_bugs, "build_mlp_graph_tests")  # the MSE net is untouched
+        assert_fails(untrained_bugs, "mlp_cross_entropy_tests", "net['loss'] (cross_entropy)", "not a finite number")
+
+    def test_train_mlp_feeding_the_next_epochs_rate_is_caught_by_the_schedule_check(self, untrained_bugs):
+        assert_passes(untrained_bugs, "train_mlp_tests")  # a constant rate hides the bug...
+        assert_fails(untrained_bugs, "schedule_tests", "history['learning_rate']")  # ...a schedule does not
+
+    def test_test_data_leaking_into_the_imputation(self, untrained_bugs):
+        assert_fails(untrained_bugs, "preprocess_tests", "X_train computed again with another test_df", "leaks")
+
+
+@pytest.fixture(scope="class")
+def more_bugs():
+    """One run: the sum returned as an eager tensor, Keras layers in part B, the test split scaled with
+    its own statistics."""
+    replacements = {"static_graph_sum": EAGER_TENSOR_SUM, "build_mlp_graph": KERAS_MLP}
+    replacements.update(mutate(A, "preprocess_housing", "X_test = ((test - mean) / std)",
+                               "X_test = ((test - test.mean(axis=0)) / test.std(axis=0))"))
+    return run_only(PART_A[:3] + BUILD + HOUSING, replacements)
+
+
+class TestMoreBugs:
+    def test_sum_returned_as_an_eager_tensor(self, more_bugs):
+        assert_fails(more_bugs, "static_graph_sum_tests", "eager tensor")
+
+    def test_keras_layers_in_the_low_level_mlp(self, more_bugs):
+        assert_fails(more_bugs, "build_mlp_graph_tests", "Keras")
+
+    def test_test_split_scaled_with_its_own_statistics(self, more_bugs):
+        assert_fails(more_bugs, "preprocess_tests", "X_test", "TRAINING split")
+
+    # Two more bugs of the same cell (build_mlp_graph), one run each.
+    @pytest.mark.parametrize("bug", ["MSE summed over the batch", "manual update with the wrong sign"])
+    def test_build_mlp_graph_bug(self, bug):
+        if bug == "MSE summed over the batch":
+            replacements = mutate(A, "build_mlp_graph", "tf.reduce_mean(tf.reduce_sum(tf.square(output - y), axis=1))",
+                                  "tf.reduce_sum(tf.square(output - y))")
+            words = ("net['loss'] (mse) has wrong values",)
+        else:
+            replacements = alternative_mutated("build_mlp_graph", "p.assign_sub(rate * g)", "p.assign_add(rate * g)")
+            words = ("one train_op step", "wrong sign")
+        result = run_only(BUILD, replacements)
+        assert_fails(result, "build_mlp_graph_tests", *words)
+
+
+# ---------------------------------------------------------------- (b) the bugs of the issue, with training
+
+@pytest.fixture(scope="class")
+def trained_bugs():
+    """One run with training: zero initial weights, a late schedule, scaling leak, a linear classifier."""
+    replacements = mutate(A, "build_mlp_graph", "rng.normal(0.0, 1.0 / np.sqrt(D), (D, H)).astype(np.float32)",
+                          "np.zeros((D, H), np.float32)")
+    code = replacements["build_mlp_graph"]
+    replacements["build_mlp_graph"] = code.replace("rng.normal(0.0, 1.0 / np.sqrt(H), (H, K)).astype(np.float32)",
+                                                   "np.zeros((H, K), np.float32)")
+    replacements.update(mutate(A, "piecewise_constant", "epoch >= boundary", "epoch > boundary"))
+    replacements.update(mutate(A, "preprocess_housing", "mean, std = train.mean(axis=0), train.std(axis=0)",
+                               "both = np.vstack([train, test])\n    mean, std = both.mean(axis=0), both.std(axis=0)"))
+    replacements.update(mutate(A, "build_classifier", 'activation="relu"', "activation=None", count=2))
+    return score_variant(A, replacements, skip=DEMOS)
+
+
+class TestBugsWithTraining:
+    def test_zero_initialised_sigmoid_mlp_stays_at_or_above_10_percent_error(self, trained_bugs):
+        assert_passes(trained_bugs, "build_mlp_graph_tests")  # the graph itself is right
+        assert_fails(trained_bugs, "mlp_accuracy_tests", "test error", "below 10%")
+
+    def test_schedule_that_does_not_switch_at_its_boundaries(self, trained_bugs):
+        assert_fails(trained_bugs, "schedule_tests", "at epoch 3 (a boundary", "expected 0.5")
+
+    def test_test_data_leaking_into_the_scaling(self, trained_bugs):
+        assert_fails(trained_bugs, "preprocess_tests", "X_train computed again with another test_df", "leaks")
+
+    def test_linear_classifier_below_the_accuracy_threshold(self, trained_bugs):
+        assert_passes(trained_bugs, "build_classifier_tests")  # it is a compiled softmax model...
+        assert_fails(trained_bugs, "housing_accuracy_tests", "test accuracy", "at least 85%")  # ...too weak
+
+
+# ---------------------------------------------------------------- (c) the alternative, (d) partial, (e) nbgrader
+
+class TestAlternative:
+    def test_alternative_passes_every_test_cell(self):
+        result = score_variant(A, alternative(), skip=DEMOS)  # the demos run in the nbgrader test below
+        assert not result.failed(), result.failed()
+        assert result.total() == (MAX_SCORE, MAX_SCORE)
+
+
+class TestRealNbgrader:
+    def test_autograde_alternative_full_marks_and_partial_strictly_between(self):
+        """The real nbgrader grades two students in one call: the alternative (whose train_mlp writes to
+        stderr, as TensorFlow's logging does) and the partial submission."""
+        partial = load_replacements(SAMPLES / "partial.py")
+        scores, process = autograde_variants(A, {"alternative": alternative(), "partial": partial})
+        name = source_notebook_path(A).stem
+        assert name in scores["alternative"], f"alternative not graded: {scores}\n{process.stdout[-3000:]}"
+        cells = scores["alternative"][name]
+        assert set(cells) == set(TEST_CELLS), sorted(cells)
+        lost = {grade_id: score for grade_id, (score, max_score) in cells.items() if score != max_score}
+        assert not lost, f"the alternative lost points under nbgrader autograde: {lost}"
+        assert name in scores["partial"], f"partial not graded: {scores}\n{process.stdout[-3000:]}"
+        partial_cells = scores["partial"][name]
+        total = sum(score for score, _ in partial_cells.values())
+        assert 0 < total < MAX_SCORE, f"partial scored {total}/{MAX_SCORE}"
+        lost = sorted(grade_id for grade_id, (score, max_score) in partial_cells.items() if score != max_score)
+        assert lost == ["housing_accuracy_tests", "logistic_regression_tf_tests", "schedule_tests"], lost
