@@ -29,3 +29,13 @@ c.Autograde.autograde_preprocessors = [
     Execute, StderrToStdout, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
     AssignLatePenalties, CheckCellMetadata,
 ]
+
+# Feedback never shows hidden tests (nbgrader's default feedback renders the autograded notebook, into
+# which autograde restored them): the course writes its own (./course feedback, dlcourse/feedback.py),
+# and nbgrader's own generate_feedback (e.g. from formgrader) strips them with this preprocessor.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from dlcourse.feedback import HideHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

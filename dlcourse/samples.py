@@ -1,0 +1,84 @@
+"""Sample submissions of every practical, in nbgrader layout, built from release/ and the replacements.
+
+For each practical with ``samples/<a>/alternative.py`` and ``samples/<a>/partial.py`` (cells headed
+``# %% id=<cell id>``, the format of tests/harness.py ``load_replacements``):
+
+    samples/submitted/sample-correct/<a>/<notebook>.ipynb     release + alternative.py (full marks)
+    samples/submitted/sample-untouched/<a>/<notebook>.ipynb   the release as it is (zero)
+    samples/submitted/sample-partial/<a>/<notebook>.ipynb     release + partial.py (in between)
+
+Deterministic (same inputs, same bytes), so a test can rebuild them in memory and compare.
+"""
+
+import copy
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from dlcourse.lessons import parse_lesson
+
+SUBMITTED = Path("samples") / "submitted"
+STUDENTS = {"sample-correct": "alternative.py", "sample-untouched": None, "sample-partial": "partial.py"}
+
+
+def read_replacements(path):
+    """{cell id: code} from a replacements file (see tests/harness.py load_replacements)."""
+    path = Path(path)
+    replacements = {}
+    for cell_type, code, meta, cell_id in parse_lesson(path.read_text(encoding="utf-8"), str(path)):
+        if cell_type != "code" or meta or not cell_id:
+            raise ValueError(f"{path}: every cell of a replacements file is '# %% id=<cell id>' code")
+        replacements[cell_id] = code
+    return replacements
+
+
+def notebook_text(notebook):
+    return nbformat.writes(notebook) + "\n"
+
+
+def has_samples(root, assignment):
+    folder = Path(root) / "samples" / assignment
+    return all((folder / name).is_file() for name in ("alternative.py", "partial.py"))
+
+
+def sample_notebooks(root, assignment):
+    """{student: {notebook file name: NotebookNode}} of the three sample students of an assignment."""
+    root = Path(root)
+    release = {path.name: nbformat.read(path, as_version=4)
+               for path in sorted((root / "release" / assignment).glob("*.ipynb"))}
+    if not release:
+        raise FileNotFoundError(f"release/{assignment} has no notebook: run ./course release")
+    result = {}
+    for student, filename in STUDENTS.items():
+        notebooks = copy.deepcopy(release)
+        if filename:
+            replacements = read_replacements(root / "samples" / assignment / filename)
+            unused = set(replacements)
+            for notebook in notebooks.values():
+                for cell in notebook.cells:
+                    if cell.get("id") in replacements:
+                        cell.source = replacements[cell.id]
+                        unused.discard(cell.id)
+            if unused:
+                raise KeyError(f"samples/{assignment}/{filename}: no cell with id {sorted(unused)} in release/")
+        result[student] = notebooks
+    return result
+
+
+def build_samples(root, assignments):
+    """Write samples/submitted/<student>/<a>/ for the given assignments; returns the assignments done."""
+    root = Path(root)
+    done = []
+    for assignment in assignments:
+        if not has_samples(root, assignment):
+            continue
+        for student, notebooks in sample_notebooks(root, assignment).items():
+            folder = root / SUBMITTED / student / assignment
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            for name, notebook in notebooks.items():
+                (folder / name).write_text(notebook_text(notebook), encoding="utf-8")
+        done.append(assignment)
+    return done

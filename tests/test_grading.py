@@ -1,0 +1,341 @@
+"""The grading machinery (dlcourse/grading.py) on a small, fast demo assignment in a temporary course,
+and the freshness of the committed sample results (autograded/, grades/samples/) of the real practicals.
+
+The demo course is built here (``make_demo_root``) and reused by tests/test_feedback.py.
+"""
+
+import csv
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlcourse import grading, lessons
+from dlcourse.course import ROOT, assignments_present, run_nbgrader
+
+DEMO = "demo"
+DEMO_LESSON = '''# %% [markdown]
+# # A demo assignment
+# %% locked id=setup
+from dlcourse.checks import assert_close
+# %% solution id=add
+def add(a, b):
+    """Inputs: - a, b: numbers. Returns: - their sum."""
+    ### BEGIN SOLUTION
+    return a + b
+    ### END SOLUTION
+# %% tests id=add_test points=2
+# Checks: add on small numbers
+assert_close(add(1, 2), 3, "add(1, 2)")
+### BEGIN HIDDEN TESTS
+hidden_secret_token_42 = add(10, -4)
+assert_close(hidden_secret_token_42, 6, "add(10, -4)")
+### END HIDDEN TESTS
+# %% solution id=mul
+def mul(a, b):
+    """Inputs: - a, b: numbers. Returns: - their product."""
+    ### BEGIN SOLUTION
+    return a * b
+    ### END SOLUTION
+# %% tests id=mul_test points=3
+# Checks: mul on small numbers
+assert_close(mul(2, 3), 6, "mul(2, 3)")
+### BEGIN HIDDEN TESTS
+assert_close(mul(-1.5, 4), -6.0, "mul(-1.5, 4)")
+### END HIDDEN TESTS
+# %% [markdown] answer id=q_explain points=1
+# **Question.** Why?
+#
+# ### BEGIN SOLUTION
+# Because.
+# ### END SOLUTION
+'''
+CORRECT = {"add": "def add(a, b):\n    return sum([a, b])", "mul": "def mul(a, b):\n    return b * a",
+           "q_explain": "Because addition is what was asked."}
+PARTIAL = {"add": "def add(a, b):\n    return a + b", "mul": "def mul(a, b):\n    return a + b"}
+
+
+def make_demo_root(folder):
+    """A course root with the demo assignment in source/ and release/ (its own gradebook)."""
+    root = Path(folder)
+    (root / "source" / DEMO).mkdir(parents=True, exist_ok=True)
+    (root / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
+    nbformat.write(lessons.build_notebook(DEMO_LESSON, "demo"), root / "source" / DEMO / "demo.ipynb")
+    run_nbgrader(["generate_assignment", DEMO, "--force"], cwd=root)
+    return root
+
+
+def _release(root):
+    return nbformat.read(Path(root) / "release" / DEMO / "demo.ipynb", as_version=4)
+
+
+def _with(notebook, replacements):
+    for cell in notebook.cells:
+        if cell.get("id") in replacements:
+            cell.source = replacements[cell.id]
+    return notebook
+
+
+def _write(submitted, student, notebook=None, name="demo.ipynb", text=None):
+    folder = Path(submitted) / student / DEMO
+    folder.mkdir(parents=True, exist_ok=True)
+    if text is not None:
+        (folder / name).write_text(text)
+    else:
+        nbformat.write(notebook, folder / name)
+
+
+def make_demo_submissions(root, submitted, which=None):
+    """Write demo submissions (nbgrader layout) under ``submitted``; ``which`` restricts the students."""
+    def correct():
+        return _with(_release(root), CORRECT)
+
+    def build(student):
+        if student == "correct":
+            _write(submitted, student, correct())
+        elif student == "untouched":
+            _write(submitted, student, _release(root))
+        elif student == "partial":
+            _write(submitted, student, _with(_release(root), PARTIAL))
+        elif student == "badjson":
+            _write(submitted, student, text='{"cells": [ this is not json')
+        elif student == "renamed":
+            _write(submitted, student, correct(), name="demo (1).ipynb")
+        elif student == "deleted":
+            notebook = correct()
+            notebook.cells = [c for c in notebook.cells if c.get("id") != "mul_test"]
+            _write(submitted, student, notebook)
+        elif student == "retyped":
+            notebook = correct()
+            for index, cell in enumerate(notebook.cells):
+                if cell.get("id") == "add_test":
+                    retyped = nbformat.v4.new_markdown_cell(cell.source)
+                    retyped.metadata = cell.metadata
+                    retyped.id = cell.id
+                    notebook.cells[index] = retyped
+            _write(submitted, student, notebook)
+        elif student == "duplicated":
+            notebook = correct()
+            index = [c.get("id") for c in notebook.cells].index("mul")
+            notebook.cells.insert(index, nbformat.from_dict(json.loads(json.dumps(notebook.cells[index]))))
+            folder = Path(submitted) / student / DEMO
+            folder.mkdir(parents=True, exist_ok=True)
+            # nbformat.write refuses duplicated ids: write the JSON ourselves, as a broken editor would
+            (folder / "demo.ipynb").write_text(json.dumps(notebook))
+        elif student == "dead":
+            _write(submitted, student, _with(_release(root), {"add": "import os\nos._exit(1)"}))
+        elif student == "loop":
+            code = ("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                    "while True:\n    time.sleep(0.05)")
+            _write(submitted, student, _with(_release(root), {"add": code}))
+        elif student == "memory":
+            code = "blob = []\nwhile True:\n    blob.append(bytearray(64 * 2**20))"
+            _write(submitted, student, _with(correct(), {"add": code}))
+        else:
+            raise KeyError(student)
+
+    for student in which or STUDENTS:
+        build(student)
+    return Path(submitted)
+
+
+STUDENTS = ["correct", "untouched", "partial", "badjson", "renamed", "deleted", "retyped", "duplicated",
+            "dead", "loop", "memory"]
+
+
+def tree_digest(folder):
+    """sha256 over every file's relative path and bytes (and mtime) under ``folder``."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*")):
+        digest.update(str(path.relative_to(folder)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+            digest.update(str(path.stat().st_mtime_ns).encode())
+    return digest.hexdigest()
+
+
+def leftover_processes(scratch):
+    """Grading processes (they carry the grading token) working under ``scratch``, still alive."""
+    needle = grading.TOKEN_VARIABLE.encode() + b"="
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if needle in Path(f"/proc/{entry}/environ").read_bytes():
+                    if os.readlink(f"/proc/{entry}/cwd").startswith(str(scratch)):
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    base = tmp_path_factory.mktemp("demo-course")
+    root = make_demo_root(base / "course")
+    submitted = make_demo_submissions(root, base / "submitted")
+    return root, submitted
+
+
+def test_inspection_names_each_defect(demo):
+    root, submitted = demo
+    source = root / "source" / DEMO
+    expected = {
+        "correct": [], "untouched": [], "partial": [],
+        "badjson": ["not valid JSON"],
+        "renamed": ["missing notebook", "demo (1).ipynb (renamed?)", "unexpected notebook"],
+        "deleted": ["deleted test cells mul_test"],
+        "retyped": ["add_test (code -> markdown)"],
+        "duplicated": ["duplicated cells mul"],
+    }
+    for student, fragments in expected.items():
+        notebooks, problems = grading.inspect_submission(submitted / student / DEMO, source)
+        text = " | ".join(problems)
+        assert bool(problems) == bool(fragments), f"{student}: {problems}"
+        for fragment in fragments:
+            assert fragment in text, f"{student}: {fragment!r} not in {problems}"
+        if student == "duplicated":  # ids renumbered so that nbformat and nbgrader accept it
+            nbformat.validate(notebooks["demo.ipynb"])
+
+
+@pytest.mark.slow
+def test_parallel_grading_survives_broken_submissions_and_resumes(demo, tmp_path):
+    root, submitted = demo
+    before = tree_digest(submitted)
+    start = time.perf_counter()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    records = grading.grade_folder(submitted, root=root, workers=2, time_limit=60, memory_gb=2.0,
+                                   progress=False, scratch=scratch)
+    elapsed = time.perf_counter() - start
+    assert tree_digest(submitted) == before, "grading modified the submitted folder"
+    assert not leftover_processes(scratch), "a grading process (nbgrader or kernel) survived its submission"
+    by = {r["student"]: r for r in records}
+    assert sorted(by) == sorted(STUDENTS)
+    scores = {student: (r["score"], r["max_score"]) for student, r in by.items()}
+    expected = {"correct": 5, "untouched": 0, "partial": 2, "badjson": 0, "renamed": 0, "deleted": 5,
+                "retyped": 5, "duplicated": 5, "dead": 0, "loop": 0, "memory": 3}
+    assert scores == {s: (float(v), 5.0) for s, v in expected.items()}, scores
+    for student in ("correct", "untouched", "partial", "deleted", "retyped", "duplicated", "memory"):
+        assert by[student]["status"] == "graded", (student, by[student]["reason"])
+    assert "kernel died" in by["dead"]["reason"]
+    assert "wall-time limit" in by["loop"]["reason"]
+    assert any("ran out of memory" in p for p in by["memory"]["problems"]), by["memory"]["problems"]
+    assert any("not valid JSON" in p for p in by["badjson"]["problems"])
+    assert any("missing notebook" in p for p in by["renamed"]["problems"])
+    # the loop is stopped at the wall-time limit, not at nbgrader's 300 s cell timeout
+    assert by["loop"]["seconds"] < 120 and elapsed < 400, (by["loop"]["seconds"], elapsed)
+    # every record is on disk with its input hashes, and each submission has feedback
+    for student in STUDENTS:
+        record = grading.read_record(root, student, DEMO)
+        assert record["submission_sha256"] == grading.submission_hashes(
+            submitted / student / DEMO, ["demo.ipynb"])
+        assert (root / "feedback" / student / DEMO / "demo.html").is_file()
+    # the single writer merged every result into the course gradebook
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        for student in STUDENTS:
+            submission = gradebook.find_submission(DEMO, student)
+            assert submission.code_score == by[student]["score"], student
+    # grades tables
+    written = grading.write_grades(root, tmp_path / "grades")
+    rows = list(csv.DictReader(open(tmp_path / "grades" / f"{DEMO}.csv")))
+    assert {row["student"]: float(row["score"]) for row in rows} == {s: float(v) for s, v in expected.items()}
+    assert {row["student"]: row["manual_points_pending"] for row in rows}["correct"] == "1"
+    overall = list(csv.DictReader(open(tmp_path / "grades" / "overall.csv")))
+    assert {row["student"]: row["total"] for row in overall}["partial"] == "2"
+    assert len(written) == 2
+    # resumption: nothing is redone, unless a submission changed or --force
+    assert grading.grade_folder(submitted, root=root, workers=2, progress=False) == []
+    make_demo_submissions(root, submitted, ["untouched"])  # rewritten: same content, same hash
+    partial = submitted / "partial" / DEMO / "demo.ipynb"
+    notebook = _with(_release(root), CORRECT)
+    nbformat.write(notebook, partial)
+    redone = grading.grade_folder(submitted, root=root, workers=2, progress=False)
+    assert [(r["student"], r["score"]) for r in redone] == [("partial", 5.0)]
+
+
+@pytest.mark.slow
+def test_interrupted_run_resumes_without_regrading(tmp_path):
+    root = make_demo_root(tmp_path / "course")
+    submitted = make_demo_submissions(root, tmp_path / "submitted", ["correct", "partial", "untouched"])
+    command = [sys.executable, "-m", "dlcourse.grading", str(submitted), "--root", str(root),
+               "--workers", "1", "--no-progress"]
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               cwd=ROOT, env=dict(os.environ, TMPDIR=str(scratch)))
+    deadline = time.time() + 120
+    while time.time() < deadline and not grading.all_records(root):
+        time.sleep(0.2)
+    first = grading.all_records(root)
+    assert len(first) == 1, "no submission was graded within 120 s"
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode != 0, output
+    time.sleep(0.5)
+    assert not leftover_processes(scratch), "an interrupted run left nbgrader or a kernel running"
+    assert not list(scratch.iterdir()), "an interrupted run left its private course folders behind"
+    done = {(r["student"], r["graded_at"]) for r in first}
+    graded_before = {r["student"] for r in grading.all_records(root)}
+    assert len(graded_before) < 3, output
+    records = grading.grade_folder(submitted, root=root, workers=2, progress=False)
+    assert sorted(r["student"] for r in records) == sorted({"correct", "partial", "untouched"} - graded_before)
+    after = {(r["student"], r["graded_at"]) for r in grading.all_records(root)}
+    assert done <= after, "a submission graded before the interruption was graded again"
+    assert {r["student"]: r["score"] for r in grading.all_records(root)} == {
+        "correct": 5.0, "partial": 2.0, "untouched": 0.0}
+
+
+# ----------------------------------------------------------------------------------------------
+# The committed sample results of the real practicals (generated by ./course build)
+# ----------------------------------------------------------------------------------------------
+
+SAMPLE_STUDENTS = {"sample-correct": "full", "sample-untouched": "zero", "sample-partial": "between"}
+
+
+def _practicals_with_samples():
+    return [a for a in assignments_present(ROOT)
+            if (ROOT / "samples" / a / "alternative.py").is_file() and (ROOT / "samples" / a / "partial.py").is_file()]
+
+
+@pytest.mark.parametrize("assignment", _practicals_with_samples() or [pytest.param(None, marks=pytest.mark.skip(
+    reason="no practical has samples/<a>/alternative.py and partial.py yet"))])
+def test_committed_sample_results_are_fresh_and_score_as_expected(assignment):
+    from dlcourse import samples
+
+    expected = samples.sample_notebooks(ROOT, assignment)  # rebuilt from release/ + replacements, in memory
+    for student, kind in SAMPLE_STUDENTS.items():
+        folder = ROOT / samples.SUBMITTED / student / assignment
+        for name, notebook in expected[student].items():
+            assert (folder / name).read_text(encoding="utf-8") == samples.notebook_text(notebook), (
+                f"{folder / name} is stale: run ./course samples (or ./course build)")
+        record = grading.read_record(ROOT, student, assignment)
+        assert record is not None, f"no grading record for {student}/{assignment}: run ./course build"
+        assert record["source_sha256"] == grading.source_hashes(ROOT, assignment), (
+            f"autograded/{student}/{assignment} was graded against another source: run ./course build")
+        assert record["submission_sha256"] == grading.submission_hashes(folder, sorted(expected[student])), (
+            f"autograded/{student}/{assignment} was graded from another submission: run ./course build")
+        assert record["status"] == "graded", record["reason"]
+        score, maximum = record["score"], record["max_score"]
+        assert maximum > 0
+        if kind == "full":
+            assert score == maximum, f"{student}/{assignment}: {score}/{maximum}: {record['notebooks']}"
+        elif kind == "zero":
+            assert score == 0, f"{student}/{assignment}: {score}/{maximum}"
+        else:
+            assert 0 < score < maximum, f"{student}/{assignment}: {score}/{maximum}"
+        for name in expected[student]:
+            assert (ROOT / "autograded" / student / assignment / name).is_file()
+            assert (ROOT / "feedback" / student / assignment / (Path(name).stem + ".html")).is_file()
+    rows = list(csv.DictReader(open(ROOT / "grades" / "samples" / f"{assignment}.csv", encoding="utf-8")))
+    table = {row["student"]: float(row["score"]) for row in rows}
+    for student in SAMPLE_STUDENTS:
+        assert table[student] == grading.read_record(ROOT, student, assignment)["score"]
