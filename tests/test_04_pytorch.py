@@ -202,6 +202,27 @@ class TestAutogradInBackwardAndLowAccuracy:
 
 # ------------------------------------------------------------------------ whole notebooks
 
+def test_no_test_cell_ends_with_a_value():
+    """nbgrader reads a test cell's displayed value as partial credit: a cell ending with, say,
+    ``assert_close(...)`` (which returns the checked array) or a float would be scored by that value.
+    Every test cell, with and without its hidden part, ends with a statement that displays nothing."""
+    import ast
+    import re
+
+    from dlcourse.course import HIDDEN_TESTS
+
+    for cell in SOURCE.cells:
+        if cell.get("id") not in TEST_CELLS:
+            continue
+        for version in (cell.source, HIDDEN_TESTS.sub("", cell.source)):
+            code = re.sub(r"^[ \t]*### (BEGIN|END) HIDDEN TESTS[ \t]*$", "", version, flags=re.MULTILINE)
+            last = ast.parse(code).body[-1]
+            if isinstance(last, ast.Expr):
+                called = getattr(getattr(last.value, "func", None), "id", None)
+                assert called in ("print", "assert_true", "check_zero_bias", "check_normal_init", "check_mlp_gradients"), \
+                    f"test cell {cell.get('id')} ends with a displayed value: {ast.unparse(last)[:80]}"
+
+
 class TestReference:
     def test_reference_passes_every_test_cell(self):
         result = score_variant(A)

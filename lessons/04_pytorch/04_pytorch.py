@@ -168,6 +168,7 @@ Yhat = to_float_array(Yhat, "Yhat")
 assert_true(bool(np.isfinite(Yhat).all()), "Yhat contains NaN or inf for logits of about a thousand: exp overflowed. "
             "Subtract each row's maximum from ytilde before the exponential (softmax is unchanged by that shift)")
 assert_close(Yhat, [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]], "Yhat for logits (1194, -398, 995)", rtol=0, atol=1e-6)
+print("forward: the softmax is stable for logits of about a thousand")
 ### BEGIN HIDDEN TESTS
 _gen = torch.Generator().manual_seed(5)
 for _dtype, _scale in [(torch.float32, 500.0), (torch.float64, 2000.0)]:
@@ -216,6 +217,7 @@ assert_true(isinstance(loss, torch.Tensor), f"loss should be a torch tensor (aut
 expected_loss = -(np.log(0.7) + np.log(0.3) + np.log(0.5) + np.log(0.4)) / 4
 assert_mean_loss_close(loss, expected_loss, 4, "loss (the mean cross-entropy)")
 assert_close(acc, 0.5, "accuracy (2 of 4 rows right)", rtol=0, atol=1e-6)
+print("loss_accuracy: loss and accuracy are right on this batch")
 ### BEGIN HIDDEN TESTS
 _gen = torch.Generator().manual_seed(6)
 for _N, _ny in [(9, 4), (25, 10), (2, 3)]:
@@ -237,6 +239,7 @@ assert_true(bool(np.isfinite(to_float_array(loss, "loss"))),
             f"loss is {float(to_float_array(loss, 'loss'))} when some probabilities are exactly 0: log(0) = -inf and "
             "0 * log(0) = nan. Clamp Yhat away from 0 before the log, e.g. torch.clamp(Yhat, min=1e-12)")
 assert_close(loss, -np.log(0.5) / 2, "loss when wrong classes have probability 0", rtol=1e-5, atol=1e-7)
+print("loss_accuracy: finite with probabilities of exactly 0")
 ### BEGIN HIDDEN TESTS
 for _dtype in (torch.float32, torch.float64):
     # zeros in the other classes only: the loss is exact
@@ -391,6 +394,7 @@ new = sgd(params, grads, 0.5)
 assert_close(new["Wh"], torch.zeros(2, 3), "Wh after one step (1 - 0.5 * 2)")
 assert_close(new["bh"], torch.tensor([-0.5, 0.5]), "bh after one step")
 assert_close(new["by"], torch.tensor([-1.0]), "by after one step (1 - 0.5 * 4)")
+print("sgd: one step down the gradient")
 ### BEGIN HIDDEN TESTS
 _gen = torch.Generator().manual_seed(9)
 _p = {"Wh": torch.randn(4, 3, generator=_gen), "bh": torch.randn(4, generator=_gen),
@@ -525,6 +529,7 @@ for _key in ("loss", "accuracy", "test_loss", "test_accuracy"):
 _want_loss, _want_acc = evaluate(_new, _X[:6], _Y[:6])
 assert_close(_hist["test_loss"][-1], _want_loss, "history['test_loss'] of the last epoch (the loss of the final parameters on X_test)", rtol=1e-5)
 assert_close(_hist["accuracy"][-1], evaluate(_new, _X, _Y)[1], "history['accuracy'] of the last epoch", rtol=1e-5)
+print("train: minibatches, shuffling, chaining of the steps and history are right")
 ### END HIDDEN TESTS
 # %% [markdown]
 # ## Two circles
@@ -587,6 +592,7 @@ print(f"MNIST: test accuracy {acc:.4f}")
 ### BEGIN HIDDEN TESTS
 check_param_dict(params_mnist, {"nx": 784, "nh": 100, "ny": 10}, "params_mnist")
 assert_close(history_mnist["test_accuracy"][-1], acc, "the last test accuracy recorded in history_mnist", rtol=0, atol=5e-4)
+print("history_mnist agrees with the trained parameters")
 ### END HIDDEN TESTS
 # %% [markdown]
 # ### Experiments: batch size and learning rate
@@ -723,6 +729,7 @@ print(f"MNIST with autograd: test accuracy {acc:.4f}")
 assert_true(all(v.is_leaf and v.requires_grad for v in params_autograd.values()),
             "after training, params_autograd should still hold leaf tensors with requires_grad=True")
 assert_close(history_autograd["test_accuracy"][-1], acc, "the last test accuracy recorded in history_autograd", rtol=0, atol=5e-4)
+print("history_autograd agrees with the trained parameters")
 ### END HIDDEN TESTS
 # %% [markdown]
 # ## Part 3: `torch.nn` and `torch.optim`
@@ -757,6 +764,7 @@ assert_true(kinds == ["Linear", "Tanh", "Linear"], f"the layers should be [Linea
 check_shape(model[0].weight, (4, 5), "the first Linear's weight")
 check_shape(model[2].weight, (3, 4), "the second Linear's weight")
 check_shape(model(torch.randn(6, 5)), (6, 3), "model output")
+print("build_model: Linear(5, 4), Tanh, Linear(4, 3)")
 ### BEGIN HIDDEN TESTS
 _model = build_model(9, 7, 2)
 assert_true(isinstance(_model, torch.nn.Sequential) and [type(l).__name__ for l in _model] == ["Linear", "Tanh", "Linear"],
@@ -867,6 +875,7 @@ _params = {"Wh": _layers[0].weight.detach(), "bh": _layers[0].bias.detach(), "Wy
 _acc = network_accuracy(_params, X_test, Y_test)  # the same accuracy, from the layers' parameters alone
 assert_true(_acc >= 0.92, f"MNIST test accuracy of model_nn is {_acc:.4f} < 0.92 on the 10,000 test digits")
 assert_close(history_nn["test_accuracy"][-1], _acc, "the last test accuracy recorded in history_nn", rtol=0, atol=5e-4)
+print("history_nn agrees with the trained model")
 ### END HIDDEN TESTS
 # %% [markdown] answer id=q_three_ways points=1
 # **Question.** Compare the three versions (code length, speed from the timings above, accuracy). What does
