@@ -4,13 +4,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
-def plot_learning_curves(histories, metrics=("loss",), title=None):
+def plot_learning_curves(histories, metrics=("loss",), title=None, xlabel="epoch"):
     """Plot per-epoch curves of one or more training runs, one panel per metric.
 
     Inputs:
     - histories: a dict run name -> {metric name: sequence of per-epoch values}; a metric missing
       from a run is skipped for that run.
     - metrics: the metric names to plot, one panel each (e.g. ("loss", "test_error")).
+    - title: the figure's title; xlabel: what one step of the curves is ("epoch", "step"...).
     Returns:
     - the matplotlib Figure.
     """
@@ -21,7 +22,7 @@ def plot_learning_curves(histories, metrics=("loss",), title=None):
             if values is None:
                 continue
             axis.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=run)
-        axis.set_xlabel("epoch")
+        axis.set_xlabel(xlabel)
         axis.set_title(metric.replace("_", " "))
         axis.grid(alpha=0.3)
         axis.legend()

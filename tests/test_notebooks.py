@@ -182,6 +182,12 @@ def _kind(cell):
     return "locked" if meta.get("locked") else "plain"
 
 
+# dlcourse functions that return a value (a displayed number would become a partial score)
+VALUE_RETURNING_CHECKS = {"assert_close", "assert_equal", "check_shape", "assert_gradient_close",
+                          "assert_scalar_in_range", "relative_error", "check_gradient", "check_gradients",
+                          "numerical_gradient", "numerical_gradient_params", "to_float_array"}
+
+
 @pytest.mark.parametrize("source", SOURCES, ids=notebook_id)
 def test_notebook_conventions(source):
     """The course helpers are imported in a locked cell before any student code, the notebook is
@@ -200,6 +206,13 @@ def test_notebook_conventions(source):
             first = cell.source.lstrip().splitlines()[0]
             assert first.startswith("# Checks:"), f"test cell {cell.id}: first line should be '# Checks: ...', got {first!r}"
             assert cell.metadata.nbgrader.get("points", 0) > 0, f"test cell {cell.id} has no points"
+            # nbgrader reads a number displayed by a test cell as its partial score
+            last = ast.parse(cell.source).body[-1]
+            if isinstance(last, ast.Expr):
+                called = getattr(getattr(last.value, "func", None), "id", None)
+                assert called is not None and called not in VALUE_RETURNING_CHECKS, \
+                    f"test cell {cell.id} ends with an expression whose value nbgrader would take as the " \
+                    "score: end it with a print or an assignment"
         if kind == "solution":
             tree = ast.parse(cell.source)
             for node in tree.body:
