@@ -490,7 +490,7 @@ def read_record(root, student, assignment):
 def is_up_to_date(job, root):
     """True when the job has a record for the current submission and source notebooks."""
     record = read_record(root, job.student, job.assignment)
-    if not record:
+    if not record or record.get("reason", "").startswith("internal error"):
         return False
     names = source_notebooks(root, job.assignment)
     return (record.get("source_sha256") == source_hashes(root, job.assignment)

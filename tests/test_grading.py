@@ -4,13 +4,16 @@ and the freshness of the committed sample results (autograded/, grades/samples/)
 The demo course is built here (``make_demo_root``) and reused by tests/test_feedback.py.
 """
 
+import atexit
 import csv
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -62,13 +65,24 @@ CORRECT = {"add": "def add(a, b):\n    return sum([a, b])", "mul": "def mul(a, b
 PARTIAL = {"add": "def add(a, b):\n    return a + b", "mul": "def mul(a, b):\n    return a + b"}
 
 
+_PRISTINE = {}
+
+
 def make_demo_root(folder):
-    """A course root with the demo assignment in source/ and release/ (its own gradebook)."""
+    """A course root with the demo assignment in source/ and release/ (its own gradebook).
+
+    nbgrader runs once per test process; later roots are copies of the first, made before any grading.
+    """
     root = Path(folder)
-    (root / "source" / DEMO).mkdir(parents=True, exist_ok=True)
-    (root / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
-    nbformat.write(lessons.build_notebook(DEMO_LESSON, "demo"), root / "source" / DEMO / "demo.ipynb")
-    run_nbgrader(["generate_assignment", DEMO, "--force"], cwd=root)
+    if "root" not in _PRISTINE:
+        pristine = Path(tempfile.mkdtemp(prefix="demo-pristine-")) / "course"
+        (pristine / "source" / DEMO).mkdir(parents=True)
+        (pristine / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
+        nbformat.write(lessons.build_notebook(DEMO_LESSON, "demo"), pristine / "source" / DEMO / "demo.ipynb")
+        run_nbgrader(["generate_assignment", DEMO, "--force"], cwd=pristine)
+        _PRISTINE["root"] = pristine
+        atexit.register(shutil.rmtree, pristine.parent, True)
+    shutil.copytree(_PRISTINE["root"], root)
     return root
 
 
