@@ -484,6 +484,8 @@ def train(model, epochs, x=x_train, y=y_train, batch_size=64):
 def build_linear_model():
     """Softmax regression on the 784 pixels.
 
+    Inputs:
+    - none (the architecture and the optimizer are yours to choose)
     Returns:
     - model: a compiled keras.Model, (N, 28, 28, 1) images -> (N, 10) probabilities
     """
@@ -514,6 +516,8 @@ print("linear_model_structure: checks passed")
 def build_mlp():
     """Multi-layer perceptron: at least one hidden Dense layer with a nonlinearity.
 
+    Inputs:
+    - none (the architecture and the optimizer are yours to choose)
     Returns:
     - model: a compiled keras.Model, (N, 28, 28, 1) images -> (N, 10) probabilities
     """
@@ -547,6 +551,8 @@ print("mlp_structure: checks passed")
 def build_convnet():
     """A small convnet: Conv2D and MaxPooling2D, then a hidden Dense layer, then the output layer.
 
+    Inputs:
+    - none (the architecture and the optimizer are yours to choose)
     Returns:
     - model: a compiled keras.Model, (N, 28, 28, 1) images -> (N, 10) probabilities
     """
@@ -713,6 +719,8 @@ for label, history in exploration.items():
 def build_autoencoder():
     """A 784 -> ... -> 2 -> ... -> 784 autoencoder and its encoder.
 
+    Inputs:
+    - none (the architecture and the optimizer are yours to choose)
     Returns:
     - autoencoder: a compiled keras.Model, (N, 784) -> (N, 784), loss "mse"
     - encoder: a keras.Model sharing the autoencoder's first layers, (N, 784) -> (N, 2)
