@@ -234,3 +234,31 @@ class TestRealNbgrader:
         assert 0 < total < MAX_SCORE, f"partial scored {total}/{MAX_SCORE}"
         lost = sorted(grade_id for grade_id, (score, max_score) in partial_cells.items() if score != max_score)
         assert lost == ["housing_accuracy_tests", "logistic_regression_tf_tests", "schedule_tests"], lost
+
+
+# ---------------------------------------------------------------- the practical's helpers (dlcourse/tf_tools.py)
+
+class TestTensorBoardHelpers:
+    def test_scalar_logger_writes_events_that_read_scalars_reads_back(self, tmp_path, monkeypatch):
+        """Keras's own TensorBoard callback needs the tensorboard package (not installed); ours does not."""
+        monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
+        import numpy as np
+        import keras
+
+        from dlcourse.tf_tools import new_run_dir, read_scalars, scalar_logger
+
+        monkeypatch.setenv("DLCOURSE_RUNS", str(tmp_path))
+        first, second = new_run_dir("demo"), new_run_dir("demo")
+        assert first != second and first.parent == tmp_path and second.is_dir()
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+        model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        rng = np.random.default_rng(0)
+        history = model.fit(rng.normal(size=(40, 3)), rng.integers(0, 2, 40), epochs=3, verbose=0,
+                            validation_split=0.25, callbacks=[scalar_logger(first)])
+        logged = read_scalars(first)
+        assert set(logged) == {"train/epoch_loss", "train/epoch_accuracy",
+                               "validation/epoch_loss", "validation/epoch_accuracy"}, sorted(logged)
+        assert [step for step, _ in logged["train/epoch_loss"]] == [0, 1, 2]
+        assert np.allclose([value for _, value in logged["validation/epoch_loss"]],
+                           history.history["val_loss"], rtol=1e-6)
+        assert read_scalars(second) == {}
