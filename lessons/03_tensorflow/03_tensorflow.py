@@ -293,11 +293,10 @@ def _check_mlp_structure(net, D, H, K):
                  if any(word in op.name.lower() for word in ("dense", "keras", "sequential"))]
     assert_true(not keras_ops, f"the graph holds Keras layer operations ({keras_ops[:3]}...): part B is built "
                                "from low-level ops only (tf.Variable, tf.matmul, tf.sigmoid), no Keras layers")
-    variables = {op.name for op in operations if op.type in ("VarHandleOp", "VariableV2", "Variable")}
-    ours = {net[key].op.name for key in _MLP_PARAMS}
-    extra = sorted(name for name in variables - ours if not any(name.startswith(n + "/") for n in ours))
-    assert_true(not extra, f"the graph holds variables that are not W1, b1, W2, b2: {extra[:4]} (a Keras layer "
-                           "creates its own kernel and bias; use tf.Variable and tf.matmul)")
+    trainable = {v.op.name for v in graph.get_collection("trainable_variables")}
+    extra = sorted(trainable - {net[key].op.name for key in _MLP_PARAMS})
+    assert_true(not extra, f"the graph holds trainable variables that are not W1, b1, W2, b2: {extra[:4]} (a Keras "
+                           "layer creates its own kernel and bias; use tf.Variable and tf.matmul)")
     types = {op.type for op in operations}
     assert_true("MatMul" in types and "Sigmoid" in types,
                 f"the graph should use tf.matmul and tf.sigmoid; its op types are {sorted(types)}")
