@@ -228,6 +228,12 @@ got = check_shape(convnet_predict(params, X), (2,), "convnet_predict(params, X)"
 assert_true(abs(got[1] - 7.25) > 1e-6,
             "convnet_predict gives 7.25 for the second input: that is the convnet without its ReLU "
             "(all z2 are negative, so ReLU then max-pooling gives h2 = 0)")
+for wrong, label in [([-2.5 / 3, 6.5 / 3], "average pooling instead of max-pooling"),
+                     ([-3.5, 5.5], "sum pooling instead of max-pooling"),
+                     ([-5.0, 0.5], "no pooling (only the last position)"),
+                     ([-4.0, 2.5], "no pooling (only the first position)")]:
+    assert_true(not bool(np.all(np.abs(got - np.array(wrong)) < 1e-6)),
+                f"convnet_predict gives {got.tolist()}: that is the convnet with {label}")
 assert_close(got, [1.0, 3.5], "convnet_predict(params, X)")
 ### BEGIN HIDDEN TESTS
 def _toy_convnet_variants(params, X):
