@@ -1107,7 +1107,8 @@ print("x_train", x_train.shape, "y_train", y_train.shape, "x_test", x_test.shape
 # ### Minibatch size and speed
 #
 # Forward-propagate the whole training set through the deeper network (784-150-200-150-50-10), in
-# minibatches of 1, 2, 5, ... up to all 5,000 digits at once, and time it.
+# minibatches of 1, 2, 5, ... up to all 5,000 digits at once, and time it (the best of 3 runs: other
+# programs on the machine can only make a run slower).
 
 # %% id=timing
 rng = seed_everything(0)
@@ -1115,10 +1116,13 @@ timing_net = MLP([784, 150, 200, 150, 50, 10], "relu")
 batch_sizes = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
 seconds = []
 for batch_size in batch_sizes:
-    start = time.perf_counter()
-    for first in range(0, len(x_train), batch_size):
-        timing_net.propagate(x_train[first:first + batch_size])
-    seconds.append(time.perf_counter() - start)
+    runs = []
+    for repeat in range(3):
+        start = time.perf_counter()
+        for first in range(0, len(x_train), batch_size):
+            timing_net.propagate(x_train[first:first + batch_size])
+        runs.append(time.perf_counter() - start)
+    seconds.append(min(runs))
 figure, axis = plt.subplots(figsize=(5, 3.6))
 axis.loglog(batch_sizes, seconds, marker="o")
 axis.set_xlabel("minibatch size")
@@ -1274,6 +1278,7 @@ plot_learning_curves({"shallow 784-150-10": history_shallow, "deep 784-150-200-1
                      metrics=("cost", "train_error", "test_error"), title="Minibatch SGD on MNIST (5,000 digits)")
 plt.show()
 print(f"test error rates: shallow {history_shallow['test_error'][-1]:.4f}, deep {history_deep['test_error'][-1]:.4f}")
+print(f"parameters: shallow {count_parameters([784, 150, 10]):,}, deep {count_parameters([784, 150, 200, 150, 50, 10]):,}")
 
 # %% tests id=accuracy_test points=2
 # Checks: the test accuracy of both trained networks (shallow and deep) on the 10,000 test digits is at least 0.92
@@ -1294,12 +1299,15 @@ for name in ("shallow", "deep"):
 # be much better here?
 #
 # ### BEGIN SOLUTION
-# Both drive the training error close to 0 within 10 epochs (5,000 digits are easy to fit with
-# >100,000 parameters); the deeper network's training cost usually falls faster once it gets going.
-# Their test errors are close (about 6%): with only 5,000 training digits the limit is the data, not
-# the capacity; the gap between training and test error is overfitting. The deeper net has more
-# parameters (165,600 vs 119,260), a harder optimisation (more layers to propagate through) and more
-# variance; it would need more data, regularisation or more epochs to pull ahead.
+# Both fit the training set almost perfectly: after 8 epochs the training error is about 0.3% for
+# both (5,000 digits are easy to fit with more than 100,000 parameters). The deeper network starts
+# worse (its first epoch's cost and errors are higher: more layers to get going through), then its
+# training cost falls below the shallow one's from epoch 3 or 4 and ends about half of it: it fits the
+# training set better. Their test errors end at the same level, about 6.5% (test accuracy about
+# 0.935): the gap of about 6 points between training and test error is overfitting, and with only
+# 5,000 training digits the limit is the data, not the capacity. The deeper net has more parameters
+# (186,160 vs 119,260), more variance and a harder optimisation; it would need more data (or data
+# augmentation), regularisation or early stopping to generalise better.
 # ### END SOLUTION
 
 # %% [markdown]
