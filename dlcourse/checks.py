@@ -89,10 +89,10 @@ def check_shape(actual, expected_shape, name="output"):
     expected_shape = tuple(int(n) for n in expected_shape)
     if tuple(array.shape) != expected_shape:
         hint = ""
-        if array.size == _prod(expected_shape, dtype=int) and array.shape != expected_shape:
-            hint = " (same number of elements: a missing reshape, transpose or keepdims?)"
-        elif tuple(reversed(array.shape)) == expected_shape:
+        if tuple(reversed(array.shape)) == expected_shape:
             hint = " (the transpose of what is expected)"
+        elif array.size == _prod(expected_shape, dtype=int):
+            hint = " (same number of elements: a missing reshape, transpose or keepdims?)"
         raise CheckError(f"{name} has the wrong shape: expected {_describe_shape(expected_shape)}, "
                          f"got {_describe_shape(array.shape)}{hint}")
     return array

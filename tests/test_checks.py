@@ -36,8 +36,10 @@ def test_a_row_vector_does_not_pass_for_a_flat_vector():
 
 
 def test_the_transpose_is_named_in_the_shape_message():
-    with pytest.raises(CheckError, match="transpose"):
+    with pytest.raises(CheckError, match=r"got shape \(3, 2\) \(the transpose of what is expected\)"):
         check_shape(np.ones((3, 2)), (2, 3), "W")
+    with pytest.raises(CheckError, match="a missing reshape, transpose or keepdims"):
+        check_shape(np.ones((6,)), (2, 3), "W")
 
 
 def test_wrong_value_message_names_the_worst_element():
