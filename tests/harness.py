@@ -194,3 +194,21 @@ def load_replacements(path):
             raise ValueError(f"{path}: every cell of a replacements file is '# %% id=<cell id>' code")
         replacements[cell_id] = code
     return replacements
+
+
+def assert_fails(result, cell_id, *words, errors=("CheckError",)):
+    """``cell_id`` lost its points, failing with one of ``errors``, with every one of ``words`` in its message."""
+    assert cell_id in result.cells, f"{cell_id} did not run: {sorted(result.cells)}"
+    cell = result.cells[cell_id]
+    assert not cell.passed, f"{cell_id} should fail on this bug, but it scored {cell.score}/{cell.max_score}"
+    assert any(name in cell.error for name in errors), \
+        f"{cell_id} should fail with a {' or '.join(errors)} message, got: {cell.error}"
+    for word in words:
+        assert word in cell.error, f"{cell_id}'s message should mention {word!r}: {cell.error}"
+
+
+def assert_passes(result, *cell_ids):
+    """Every one of ``cell_ids`` ran and got full marks."""
+    for cell_id in cell_ids:
+        assert cell_id in result.cells, f"{cell_id} did not run"
+        assert result.cells[cell_id].passed, f"{cell_id} should pass: {result.cells[cell_id].error}"

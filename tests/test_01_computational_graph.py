@@ -7,6 +7,7 @@ engine, the cell under test and its test cells), so each costs one kernel start 
 import nbformat
 import pytest
 
+from harness import assert_fails, assert_passes
 from harness import (autograde_variants, load_replacements, mutate, score_variant, solution_code,
                      source_notebook_path)
 from dlcourse.course import ROOT
@@ -28,21 +29,6 @@ PLOTS = ["logistic_illustration", "sigmoid_experiment", "zero_init_experiment", 
 def run_only(ids, replacements=None):
     """score_variant executing only the cells ``ids`` (every other code cell is skipped)."""
     return score_variant(A, replacements, skip=[i for i in ALL_IDS if i not in set(ids)])
-
-
-def assert_fails(result, cell_id, *words):
-    """``cell_id`` lost its points and its error message contains every one of ``words``."""
-    assert cell_id in result.cells, f"{cell_id} did not run: {sorted(result.cells)}"
-    cell = result.cells[cell_id]
-    assert not cell.passed, f"{cell_id} should fail on this bug, but it scored {cell.score}/{cell.max_score}"
-    assert "CheckError" in cell.error, f"{cell_id} should fail with a CheckError message, got: {cell.error}"
-    for word in words:
-        assert word in cell.error, f"{cell_id}'s message should mention {word!r}: {cell.error}"
-
-
-def assert_passes(result, *cell_ids):
-    for cell_id in cell_ids:
-        assert result.cells[cell_id].passed, f"{cell_id} should pass: {result.cells[cell_id].error}"
 
 
 # ---------------------------------------------------------------- (b) one test per bug of the issue

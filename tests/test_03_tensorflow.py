@@ -10,6 +10,7 @@ import nbformat
 import pytest
 
 from dlcourse.course import ROOT
+from harness import assert_fails, assert_passes
 from harness import autograde_variants, load_replacements, mutate, score_variant, source_notebook_path
 
 A = "03_tensorflow"
@@ -33,22 +34,6 @@ def run_only(ids, replacements=None):
     """score_variant executing only the cells ``ids`` (markdown cells have no effect)."""
     keep = set(ids)
     return score_variant(A, replacements, skip=[i for i in ALL_IDS if i not in keep])
-
-
-def assert_fails(result, cell_id, *words):
-    """``cell_id`` lost its points with a CheckError whose message contains every one of ``words``."""
-    assert cell_id in result.cells, f"{cell_id} did not run: {sorted(result.cells)}"
-    cell = result.cells[cell_id]
-    assert not cell.passed, f"{cell_id} should fail on this bug, but it scored {cell.score}/{cell.max_score}"
-    assert "CheckError" in cell.error, f"{cell_id} should fail with a CheckError message, got: {cell.error}"
-    for word in words:
-        assert word in cell.error, f"{cell_id}'s message should mention {word!r}: {cell.error}"
-
-
-def assert_passes(result, *cell_ids):
-    for cell_id in cell_ids:
-        assert cell_id in result.cells, f"{cell_id} did not run"
-        assert result.cells[cell_id].passed, f"{cell_id} should pass: {result.cells[cell_id].error}"
 
 
 # ---------------------------------------------------------------- hand-written buggy cells

@@ -21,6 +21,7 @@ import re
 import nbformat
 import pytest
 
+from harness import assert_fails, assert_passes
 from harness import (autograde_variants, load_replacements, mutate, replace_cells, score_cells, score_variant,
                      source_notebook_path)
 from dlcourse.course import ROOT, execute_notebook
@@ -212,21 +213,6 @@ def run(name):
         function, arguments = JOBS[name]
         _futures[name] = _pool[0].submit(function, *arguments)
     return _futures[name].result()
-
-
-def assert_fails(result, cell_id, *words):
-    """``cell_id`` lost its points and its error message contains every one of ``words``."""
-    assert cell_id in result.cells, f"{cell_id} did not run: {sorted(result.cells)}"
-    cell = result.cells[cell_id]
-    assert not cell.passed, f"{cell_id} should fail on this bug, but it scored {cell.score}/{cell.max_score}"
-    assert "CheckError" in cell.error, f"{cell_id} should fail with a CheckError message, got: {cell.error}"
-    for word in words:
-        assert word in cell.error, f"{cell_id}'s message should mention {word!r}: {cell.error}"
-
-
-def assert_passes(result, *cell_ids):
-    for cell_id in cell_ids:
-        assert result.cells[cell_id].passed, f"{cell_id} should pass: {result.cells[cell_id].error}"
 
 
 # ---------------------------------------------------------------- (a) the reference solution
