@@ -97,19 +97,6 @@ SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MU
 HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.MULTILINE | re.DOTALL)
 
 
-def solution_notebook(source_notebook):
-    """A copy of a source notebook for reading: solution markers and hidden tests removed, no grading
-    metadata, no outputs."""
-    notebook = nbformat.from_dict(dict(source_notebook))
-    for cell in notebook.cells:
-        cell.metadata.pop("nbgrader", None)
-        if cell.cell_type == "code":
-            cell.source = SOLUTION_MARKERS.sub("", HIDDEN_TESTS.sub("", cell.source)).rstrip()
-            cell.outputs = []
-            cell.execution_count = None
-    return notebook
-
-
 def execute_notebook(notebook, cwd, timeout=CELL_TIMEOUT, allow_errors=False):
     """Execute a notebook in the course kernel with ``cwd`` as working directory; return it."""
     from nbclient import NotebookClient

@@ -54,11 +54,8 @@ class DataError(RuntimeError):
 
 def md5sum(path):
     """Return the hex md5 of a file."""
-    digest = hashlib.md5()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "md5").hexdigest()
 
 
 def verify_file(path, expected_md5):

@@ -56,11 +56,8 @@ TOKEN_VARIABLE = "DLCOURSE_GRADING_TOKEN"
 
 
 def sha256_file(path):
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def course_assignments(root):

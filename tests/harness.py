@@ -63,6 +63,12 @@ def source_notebook_path(assignment, notebook=None):
     return found[0]
 
 
+def graded_cell_points(notebook):
+    """{grade_id: points} of the autograded (code) test cells of a notebook node."""
+    return {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader.points for cell in notebook.cells
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
+
+
 def cell_by_id(notebook, cell_id):
     for cell in notebook.cells:
         if cell.get("id") == cell_id:

@@ -10,15 +10,14 @@ import nbformat
 import pytest
 
 from dlcourse.course import ROOT
-from harness import assert_fails, assert_passes
+from harness import assert_fails, assert_passes, graded_cell_points
 from harness import autograde_variants, load_replacements, mutate, score_variant, source_notebook_path
 
 A = "03_tensorflow"
 SAMPLES = ROOT / "samples" / A
 SOURCE = nbformat.read(source_notebook_path(A), as_version=4)
 ALL_IDS = [cell.get("id") for cell in SOURCE.cells]
-TEST_CELLS = {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader.points for cell in SOURCE.cells
-              if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
+TEST_CELLS = graded_cell_points(SOURCE)
 MAX_SCORE = sum(TEST_CELLS.values())
 
 PART_A = ["setup", "static_graph_sum", "static_graph_sum_tests", "logistic_regression_tf",

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from dlcourse.course import ROOT
-from harness import assert_fails as harness_assert_fails, assert_passes
+from harness import assert_fails as harness_assert_fails, assert_passes, graded_cell_points
 from harness import (autograde_variants, load_replacements, mutate, score_variant, solution_code,
                      source_notebook_path)
 
@@ -20,8 +20,7 @@ A = "04_pytorch"
 SAMPLES = ROOT / "samples" / A
 SOURCE = nbformat.read(source_notebook_path(A), as_version=4)
 ALL_IDS = [cell.get("id") for cell in SOURCE.cells]
-TEST_CELLS = {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader.points for cell in SOURCE.cells
-              if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
+TEST_CELLS = graded_cell_points(SOURCE)
 MAX_SCORE = sum(TEST_CELLS.values())
 EXPERIMENTS = ["experiment_batch_size", "experiment_learning_rate"]  # no test cell reads them
 

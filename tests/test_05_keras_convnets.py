@@ -21,7 +21,7 @@ import re
 import nbformat
 import pytest
 
-from harness import assert_fails, assert_passes
+from harness import assert_fails, assert_passes, graded_cell_points
 from harness import (autograde_variants, load_replacements, mutate, replace_cells, score_cells, score_variant,
                      source_notebook_path)
 from dlcourse.course import ROOT, execute_notebook
@@ -30,8 +30,7 @@ A = "05_keras_convnets"
 SAMPLES = ROOT / "samples" / A
 SOURCE = nbformat.read(source_notebook_path(A), as_version=4)
 ALL_IDS = [cell.get("id") for cell in SOURCE.cells]
-TEST_CELLS = {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader.points for cell in SOURCE.cells
-              if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
+TEST_CELLS = graded_cell_points(SOURCE)
 SOLUTION_CELLS = {cell.get("id") for cell in SOURCE.cells
                   if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")}
 MAX_POINTS = sum(TEST_CELLS.values())
