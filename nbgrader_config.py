@@ -18,6 +18,21 @@ c.Execute.execute_retries = 0
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
+# The graders' rubric of each written answer is a locked markdown cell with a mark-scheme region (built by
+# dlcourse.lessons from a '# %% [markdown] rubric' cell): nbgrader allows mark schemes in task cells only
+# unless told otherwise; the emptied cell is then dropped from the student's copy.
+from nbgrader.preprocessors import (  # noqa: E402
+    CheckCellMetadata as _Check, ClearHiddenTests, ClearMarkScheme, ClearOutput, ClearSolutions,
+    ComputeChecksums, IncludeHeaderFooter, InstantiateTests, LockCells, SaveCells)
+
+from dlcourse.nbgrader_ext import DropGraderOnlyCells  # noqa: E402
+
+c.ClearMarkScheme.enforce_metadata = False
+c.GenerateAssignment.preprocessors = [
+    IncludeHeaderFooter, InstantiateTests, LockCells, ClearSolutions, ClearOutput, _Check, ComputeChecksums,
+    SaveCells, ClearHiddenTests, ClearMarkScheme, DropGraderOnlyCells, ComputeChecksums, _Check,
+]
+
 # Library noise on stderr must not cost a correct answer its points (see dlcourse/nbgrader_ext.py).
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402

@@ -19,3 +19,16 @@ class StderrToStdout(NbGraderPreprocessor):
                 if output.get("output_type") == "stream" and output.get("name") == "stderr":
                     output["name"] = "stdout"
         return cell, resources
+
+
+class DropGraderOnlyCells(NbGraderPreprocessor):
+    """Remove the graders-only cells (rubrics, ``cell.metadata.dlcourse.rubric_for``) from the student's copy.
+
+    ``generate_assignment`` has already saved their source into the gradebook (SaveCells) and emptied
+    their mark-scheme region (ClearMarkScheme); an empty locked cell would only puzzle a student. The
+    course's grading restores them from the source, so graders see them in formgrader.
+    """
+
+    def preprocess(self, nb, resources):
+        nb.cells = [cell for cell in nb.cells if not (cell.metadata.get("dlcourse") or {}).get("rubric_for")]
+        return nb, resources

@@ -195,10 +195,10 @@ def load_replacements(path):
 
     path = Path(path)
     replacements = {}
-    for cell_type, code, meta, cell_id in parse_lesson(path.read_text(encoding="utf-8"), str(path)):
-        if cell_type != "code" or meta or not cell_id:
+    for cell in parse_lesson(path.read_text(encoding="utf-8"), str(path)):
+        if cell.cell_type != "code" or cell.kind or not cell.id:
             raise ValueError(f"{path}: every cell of a replacements file is '# %% id=<cell id>' code")
-        replacements[cell_id] = code
+        replacements[cell.id] = cell.source
     return replacements
 
 

@@ -52,7 +52,39 @@ def test_build_is_deterministic():
     assert nbformat.writes(build_notebook(LESSON)) == nbformat.writes(build_notebook(LESSON))
 
 
+def test_bonus_tests_and_rubric_cells():
+    notebook = build_notebook(LESSON + """# %% tests id=f_bonus bonus=1
+# Checks: f on a bonus input
+assert f(2) == 4
+# %% [markdown] answer id=q2 points=2
+# **Question.** Why twice?
+#
+# ### BEGIN SOLUTION
+# Because $2x$.
+# ### END SOLUTION
+# %% [markdown] rubric id=q2_rubric
+# - 2 points: says it doubles.
+""")
+    cells = {c.id: c for c in notebook.cells}
+    bonus = cells["f_bonus"]
+    assert bonus.metadata.nbgrader.grade and bonus.metadata.nbgrader.points == 0, "a bonus is never in a maximum"
+    assert bonus.metadata.dlcourse == {"bonus": 1}
+    rubric = cells["q2_rubric"]
+    assert rubric.cell_type == "markdown" and rubric.metadata.nbgrader.locked and not rubric.metadata.nbgrader.grade
+    assert rubric.metadata.dlcourse == {"rubric_for": "q2"}
+    assert rubric.source.startswith("### BEGIN MARK SCHEME") and rubric.source.endswith("### END MARK SCHEME")
+    assert "Because $2x$." in rubric.source and "says it doubles" in rubric.source
+
+
 @pytest.mark.parametrize("text, message", [
+    ("# %% tests id=t bonus=1 points=1\nx\n", "no points"),
+    ("# %% tests id=t bonus=0\nx\n", "positive"),
+    ("# %% [markdown] rubric id=q_rubric\n# x\n", "follows its answer"),
+    ("# %% [markdown] answer id=q points=1\n# x\n# %% [markdown] rubric id=other\n# y\n", "follows its answer"),
+    ("# %% rubric id=q_rubric\nx\n", "rubric cells are markdown"),
+    ("# %% [markdown]\n# ### BEGIN MARK SCHEME\n", "never by hand"),
+    ("# %% solution id=s points=1\nx\n", "unknown options"),
+
     ("print(1)\n", "before the first"),
     ("# %% tests id=t\nx = 1\n", "needs points"),
     ("# %% solution\nx = 1\n", "needs id"),
