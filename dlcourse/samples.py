@@ -1,7 +1,8 @@
 """Sample submissions of every practical, in nbgrader layout, built from release/ and the replacements.
 
-For each practical with ``samples/<a>/alternative.py`` and ``samples/<a>/partial.py`` (cells headed
-``# %% id=<cell id>``, the format of tests/harness.py ``load_replacements``):
+For each practical with ``samples/<a>/alternative.py`` and ``samples/<a>/partial.py`` (replacement cells
+headed ``# %% id=<cell id>`` for code and ``# %% [markdown] id=<cell id>`` for a written answer, in the
+lesson format; see ``read_replacements``):
 
     samples/submitted/sample-correct/<a>/<notebook>.ipynb     release + alternative.py (full marks)
     samples/submitted/sample-untouched/<a>/<notebook>.ipynb   the release as it is (zero)
@@ -23,12 +24,18 @@ STUDENTS = {"sample-correct": "alternative.py", "sample-untouched": None, "sampl
 
 
 def read_replacements(path):
-    """{cell id: code} from a replacements file (see tests/harness.py load_replacements)."""
+    """Read a replacements file: each cell, headed '# %% id=<cell id>' (code) or '# %% [markdown] id=<cell id>'
+    (a written answer), is the new source of that cell.
+
+    Returns:
+    - {cell id: source}
+    """
     path = Path(path)
     replacements = {}
     for cell in parse_lesson(path.read_text(encoding="utf-8"), str(path)):
-        if cell.cell_type != "code" or cell.kind or not cell.id:
-            raise ValueError(f"{path}: every cell of a replacements file is '# %% id=<cell id>' code")
+        if cell.kind or not cell.id:
+            raise ValueError(f"{path}: every cell of a replacements file is headed '# %% id=<cell id>' or "
+                             "'# %% [markdown] id=<cell id>', with no kind")
         replacements[cell.id] = cell.source
     return replacements
 

@@ -186,20 +186,10 @@ def mutate(assignment, cell_id, old, new, notebook=None, count=1):
 
 
 def load_replacements(path):
-    """Read a replacements file: '# %% id=<cell id>' headers, each followed by that cell's new code.
+    """{cell_id: source} of a replacements file (dlcourse's samples.read_replacements: the one reader)."""
+    from dlcourse.samples import read_replacements
 
-    Returns:
-    - {cell_id: code}
-    """
-    from dlcourse.lessons import parse_lesson
-
-    path = Path(path)
-    replacements = {}
-    for cell in parse_lesson(path.read_text(encoding="utf-8"), str(path)):
-        if cell.cell_type != "code" or cell.kind or not cell.id:
-            raise ValueError(f"{path}: every cell of a replacements file is '# %% id=<cell id>' code")
-        replacements[cell.id] = cell.source
-    return replacements
+    return read_replacements(path)
 
 
 def assert_fails(result, cell_id, *words, errors=("CheckError",)):
