@@ -208,3 +208,98 @@ def assert_passes(result, *cell_ids):
     for cell_id in cell_ids:
         assert cell_id in result.cells, f"{cell_id} did not run"
         assert result.cells[cell_id].passed, f"{cell_id} should pass: {result.cells[cell_id].error}"
+
+
+# ----------------------------------------------------------------------------------------------
+# The course's helpers must not be answers: each one tried as the answer of every exercise
+# ----------------------------------------------------------------------------------------------
+
+def imported_helpers(notebook):
+    """Names of the callables that a notebook's locked cells import from ``dlcourse`` (in order)."""
+    import ast
+
+    names = []
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("locked") or meta.get("grade"):
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "dlcourse":
+                names += [alias.asname or alias.name for alias in node.names if alias.name != "*"]
+    return list(dict.fromkeys(names))
+
+
+def exercise_names(notebook):
+    """Names of the top-level functions and classes that the solution cells define (the exercises)."""
+    import ast
+
+    names = []
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution"):
+            names += [node.name for node in ast.parse(cell.source).body
+                      if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+    return list(dict.fromkeys(names))
+
+
+_HELPER_DRIVER = '''
+import json as _dl_json
+_dl_results = globals().setdefault("_dl_results", {{}})
+for _dl_helper in {helpers!r}:
+    _dl_saved = {{name: globals().get(name) for name in {exercises!r}}}
+    for _dl_name in {exercises!r}:
+        globals()[_dl_name] = (lambda helper: lambda *args, **kwargs: helper(*args, **kwargs))(globals()[_dl_helper])
+    try:
+        exec(compile({source!r}, "<test cell {grade_id}>", "exec"), globals())
+        _dl_passed = True
+    except BaseException:
+        _dl_passed = False
+    finally:
+        globals().update(_dl_saved)
+    _dl_results.setdefault(_dl_helper, {{}})[{grade_id!r}] = _dl_passed
+print("_dl_results=" + _dl_json.dumps(_dl_results))
+'''
+
+
+def helpers_as_answers(assignment, notebook=None, helpers=None, skip=(), timeout=300):
+    """Try each dlcourse helper a notebook imports as the answer of every exercise, in one execution.
+
+    The release's stubs stand for the student's code, except that before each test cell every exercise
+    function and class (``exercise_names``) is, in turn for each helper, rebound to ``helper(*args,
+    **kwargs)`` and the test cell's code (hidden tests included) is run; nothing else changes.
+    Inputs:
+    - helpers: the names to try (default: every name the locked cells import from dlcourse).
+    - skip: cell ids not to execute (expensive ordinary cells no test needs).
+    Returns:
+    - {helper name: sorted grade ids of the test cells that passed with it as every answer}
+    """
+    import json
+
+    path = source_notebook_path(assignment, notebook)
+    source = nbformat.read(path, as_version=4)
+    release = {cell.get("id"): cell for cell in release_notebook(assignment, notebook).cells}
+    helpers = list(helpers or imported_helpers(source))
+    exercises = exercise_names(source)
+    cells = []
+    for cell in source.cells:
+        if cell.get("id") in skip:
+            continue
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution"):
+            cells.append(copy.deepcopy(release[cell.id]))
+        elif cell.cell_type == "code" and meta.get("grade"):
+            driver = _HELPER_DRIVER.format(helpers=helpers, exercises=exercises, source=cell.source,
+                                           grade_id=meta["grade_id"])
+            cells.append(nbformat.v4.new_code_cell(driver))
+        else:
+            cells.append(cell)
+    variant = copy.deepcopy(source)
+    variant.cells = cells
+    execute_notebook(variant, cwd=path.parent, timeout=timeout, allow_errors=True)
+    results = {}
+    for cell in variant.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and "_dl_results=" in output.get("text", ""):
+                line = [l for l in output["text"].splitlines() if l.startswith("_dl_results=")][-1]
+                results = json.loads(line[len("_dl_results="):])
+    return {helper: sorted(gid for gid, passed in results.get(helper, {}).items() if passed) for helper in helpers}
