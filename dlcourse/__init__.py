@@ -1,8 +1,9 @@
 """Helpers shared by the deep-learning practicals and their tests.
 
-Modules: ``checks`` (comparisons with messages for students), ``gradcheck`` (finite differences),
-``data`` (offline MNIST and housing), ``seeding``, ``lessons`` (lesson files -> notebooks),
-``course`` (the instructor commands), ``nbgrader_ext`` (grading preprocessors).
+Student-facing modules (imported by the notebooks): ``checks`` (comparisons with messages for students),
+``gradcheck`` (finite differences), ``data`` (offline MNIST and housing), ``seeding``, ``plotting``, and the
+per-practical ``compgraph``, ``mlp_checks``, ``tf_tools``, ``pytorch_mlp``, ``convnets``. The instructor's
+pipeline is the subpackage ``dlcourse.instructor`` (``./course``).
 """
 
 from dlcourse.seeding import seed_everything

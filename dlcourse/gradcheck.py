@@ -8,7 +8,6 @@ import numpy as _np
 
 from dlcourse.checks import CheckError, assert_gradient_close, relative_error
 
-_array = _np.array
 _zeros_like = _np.zeros_like
 _nditer = _np.nditer
 _float64 = _np.float64

@@ -31,29 +31,3 @@ def plot_learning_curves(histories, metrics=("loss",), title=None, xlabel="epoch
     figure.tight_layout()
     return figure
 
-
-def show_digits(images, labels=None, predictions=None, columns=10):
-    """Show MNIST digits in a grid, with their labels (and predictions, red where wrong).
-
-    Inputs:
-    - images: (N, 784) or (N, 28, 28[, 1]) array; labels, predictions: optional (N,) int arrays.
-    Returns:
-    - the matplotlib Figure.
-    """
-    images = np.asarray(images).reshape(len(images), 28, 28)
-    rows = int(np.ceil(len(images) / columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * 1.0), squeeze=False)
-    for index, axis in enumerate(axes.flat):
-        axis.axis("off")
-        if index >= len(images):
-            continue
-        axis.imshow(images[index], cmap="gray_r")
-        if labels is not None:
-            text = str(labels[index])
-            color = "black"
-            if predictions is not None:
-                text += f"/{predictions[index]}"
-                color = "red" if predictions[index] != labels[index] else "black"
-            axis.set_title(text, fontsize=8, color=color)
-    figure.tight_layout()
-    return figure

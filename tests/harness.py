@@ -19,9 +19,12 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import determine_grade, is_grade
 
-from dlcourse.autograde import autograde, make_course
-from dlcourse.course import ROOT, execute_notebook
-from dlcourse.nbgrader_ext import StderrToStdout
+from dlcourse.instructor.config import ROOT
+from dlcourse.instructor.markers import strip_hidden_tests, strip_solution_markers
+from dlcourse.instructor.nbgrader_course import autograde, make_course
+from dlcourse.instructor.nbgrader_ext import StderrToStdout
+from dlcourse.instructor.notebooks import execute_notebook
+from dlcourse.instructor.samples import read_replacements
 
 SOURCE = ROOT / "source"
 
@@ -141,7 +144,7 @@ def autograde_variants(assignment, variants, notebook=None, workdir=None):
     - variants: student id -> {cell id: code} applied to the *release* notebook (the student's
       starting point), or student id -> a notebook node to submit as it is.
     Returns:
-    - (scores, nbgrader's CompletedProcess), scores as in dlcourse.autograde.autograde.
+    - (scores, nbgrader's CompletedProcess), scores as in dlcourse.instructor.nbgrader_course.autograde.
     """
     name = source_notebook_path(assignment, notebook).name
     workdir = Path(workdir or tempfile.mkdtemp(prefix=f"autograde-{assignment}-"))
@@ -164,10 +167,8 @@ def autograde_variants(assignment, variants, notebook=None, workdir=None):
 
 def solution_code(assignment, cell_id, notebook=None):
     """The reference code of a source cell with the solution markers removed (hidden tests too)."""
-    from dlcourse.course import HIDDEN_TESTS, SOLUTION_MARKERS
-
     cell = cell_by_id(nbformat.read(source_notebook_path(assignment, notebook), as_version=4), cell_id)
-    return SOLUTION_MARKERS.sub("", HIDDEN_TESTS.sub("", cell.source))
+    return strip_solution_markers(strip_hidden_tests(cell.source)) + "\n"
 
 
 def mutate(assignment, cell_id, old, new, notebook=None, count=1):
@@ -186,9 +187,7 @@ def mutate(assignment, cell_id, old, new, notebook=None, count=1):
 
 
 def load_replacements(path):
-    """{cell_id: source} of a replacements file (dlcourse's samples.read_replacements: the one reader)."""
-    from dlcourse.samples import read_replacements
-
+    """{cell_id: source} of a replacements file (dlcourse.instructor.samples.read_replacements: the one reader)."""
     return read_replacements(path)
 
 

@@ -10,7 +10,7 @@ import pytest
 from harness import assert_fails, assert_passes
 from harness import (autograde_variants, load_replacements, mutate, score_variant, solution_code,
                      source_notebook_path)
-from dlcourse.course import ROOT
+from harness import ROOT
 
 A = "01_computational_graph"
 SAMPLES = ROOT / "samples" / A

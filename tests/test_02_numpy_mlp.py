@@ -41,11 +41,11 @@ def _cells(kind):
 # ---------------------------------------------------------------- static checks (fast)
 
 def test_source_notebook_is_the_build_of_the_lesson():
-    from dlcourse.lessons import lesson_to_ipynb_text
+    from dlcourse.instructor.lessons import lesson_to_ipynb_text
 
     lesson = ROOT / "lessons" / ASSIGNMENT / f"{ASSIGNMENT}.py"
     assert source_notebook_path(ASSIGNMENT).read_text(encoding="utf-8") == lesson_to_ipynb_text(lesson), \
-        "source/02_numpy_mlp is stale: run .venv/bin/python -m dlcourse.lessons ."
+        "source/02_numpy_mlp is stale: run ./course lessons"
 
 
 def test_graded_cells_are_the_expected_ones():

@@ -9,7 +9,7 @@ so the slow ones (the reference, the alternative, the real nbgrader) run side by
 import nbformat
 import pytest
 
-from dlcourse.course import ROOT
+from harness import ROOT
 from harness import assert_fails, assert_passes, graded_cell_points
 from harness import autograde_variants, load_replacements, mutate, score_variant, source_notebook_path
 

@@ -24,7 +24,7 @@ import pytest
 from harness import assert_fails, assert_passes, graded_cell_points
 from harness import (autograde_variants, load_replacements, mutate, replace_cells, score_cells, score_variant,
                      source_notebook_path)
-from dlcourse.course import ROOT, execute_notebook
+from harness import ROOT, execute_notebook
 
 A = "05_keras_convnets"
 SAMPLES = ROOT / "samples" / A

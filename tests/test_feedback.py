@@ -1,4 +1,4 @@
-"""Feedback (dlcourse/feedback.py): each test's name, points and message; never hidden tests.
+"""Feedback (dlcourse/instructor/feedback.py): each test's name, points and message; never hidden tests.
 
 On the demo assignment of tests/test_grading.py, a submission fails a *hidden* test: nbgrader's own
 ``generate_feedback`` shows the hidden test's source (the problem), ours shows the test's name, points
@@ -13,9 +13,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlcourse import feedback, grading
-from dlcourse.course import ROOT, assignments_present, run_nbgrader
-from test_grading import DEMO, _release, _with, _write, make_demo_root, make_demo_submissions
+from dlcourse.instructor import feedback
+from dlcourse.instructor.config import ROOT, assignments_present
+from dlcourse.instructor.notebooks import run_nbgrader
+from test_grading import DEMO, _release, _with, _write, grade, make_demo_root, make_demo_submissions
 
 TOKEN = "hidden_secret_token_42"  # a name that only the demo's hidden test uses
 
@@ -34,7 +35,7 @@ def graded(tmp_path_factory):
     # passes add's visible check, fails its hidden one; mul is right
     code = "def add(a, b):\n    return a + b if a < 5 else 0"
     _write(submitted, "hiddenfail", _with(_release(root), {"add": code, "mul": "def mul(a, b):\n    return a * b"}))
-    records = grading.grade_folder(submitted, root=root, workers=2, progress=False)
+    records = grade(root, submitted, "--workers", 2)
     return root, {r["student"]: r for r in records}
 
 
@@ -60,7 +61,7 @@ def test_feedback_shows_names_points_messages_and_no_hidden_test(graded):
 @pytest.mark.slow
 def test_nbgraders_own_feedback_hides_hidden_tests_too(graded):
     """nbgrader's generate_feedback renders the autograded notebook (which holds the hidden tests, see
-    above); the course's nbgrader_config.py adds dlcourse.feedback.HideHiddenTests to it."""
+    above); the course's nbgrader_config.py adds nbgrader_ext.HideGraderOnlyContent to it."""
     root, _ = graded
     run_nbgrader(["generate_feedback", DEMO, "--student", "hiddenfail", "--force"], cwd=root)
     theirs = (root / "feedback" / "hiddenfail" / DEMO / "demo.html").read_text(encoding="utf-8")
@@ -76,11 +77,6 @@ def test_feedback_of_an_ungradable_submission_says_why(graded):
     text = page_text(root / "feedback" / "badjson" / DEMO / "demo.html")
     assert "Not graded:" in text and "not valid JSON" in text
     assert re.search(r"add_test\s*0 / 2", text) and re.search(r"mul_test\s*0 / 3", text)
-
-
-def test_strip_hidden_tests_is_line_based_and_fails_closed():
-    source = "a = 1\n    ### BEGIN HIDDEN TESTS\nsecret = 2\n### END HIDDEN TESTS\nb = 3\n# BEGIN HIDDEN TESTS\nleak = 4"
-    assert feedback.strip_hidden_tests(source) == "a = 1\nb = 3"
 
 
 def _hidden_lines(source_path):

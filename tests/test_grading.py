@@ -1,5 +1,6 @@
-"""The grading machinery (dlcourse/grading.py) on a small, fast demo assignment in a temporary course,
-and the freshness of the committed sample results (autograded/, grades/samples/) of the real practicals.
+"""Grading (dlcourse/instructor/grading.py and the layers below it), through the real command line
+``./course grade`` (``cli.main``), on a small, fast demo assignment in a temporary course; and the
+freshness of the committed sample results (autograded/, grades/samples/) of the real practicals.
 
 The demo course is built here (``make_demo_root``) and reused by tests/test_feedback.py.
 """
@@ -20,8 +21,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlcourse import grading, lessons
-from dlcourse.course import ROOT, assignments_present, run_nbgrader
+from dlcourse.instructor import cli, lessons, samples, tables
+from dlcourse.instructor.config import ROOT, assignments_present
+from dlcourse.instructor.inspection import inspect_submission
+from dlcourse.instructor.isolation import TOKEN_VARIABLE
+from dlcourse.instructor.notebooks import run_nbgrader
+from dlcourse.instructor.records import all_records, read_record, source_hashes, submission_hashes
 
 DEMO = "demo"
 DEMO_LESSON = '''# %% [markdown]
@@ -66,6 +71,15 @@ PARTIAL = {"add": "def add(a, b):\n    return a + b", "mul": "def mul(a, b):\n  
 
 
 _PRISTINE = {}
+
+
+def grade(root, submitted, *options):
+    """``./course grade <submitted>`` on the course at ``root`` (the real command line, in this process).
+
+    Returns:
+    - the records of the submissions graded by this run.
+    """
+    return cli.main(["grade", str(submitted), "--root", str(root), "--no-progress", *map(str, options)])
 
 
 def make_demo_root(folder):
@@ -177,7 +191,7 @@ def tree_digest(folder):
 
 def leftover_processes(scratch):
     """Grading processes (they carry the grading token) working under ``scratch``, still alive."""
-    needle = grading.TOKEN_VARIABLE.encode() + b"="
+    needle = TOKEN_VARIABLE.encode() + b"="
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -210,7 +224,7 @@ def test_inspection_names_each_defect(demo):
         "duplicated": ["duplicated cells mul"],
     }
     for student, fragments in expected.items():
-        notebooks, problems = grading.inspect_submission(submitted / student / DEMO, source)
+        notebooks, problems = inspect_submission(submitted / student / DEMO, source)
         text = " | ".join(problems)
         assert bool(problems) == bool(fragments), f"{student}: {problems}"
         for fragment in fragments:
@@ -226,8 +240,7 @@ def test_parallel_grading_survives_broken_submissions_and_resumes(demo, tmp_path
     start = time.perf_counter()
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    records = grading.grade_folder(submitted, root=root, workers=2, time_limit=60, memory_gb=2.0,
-                                   progress=False, scratch=scratch)
+    records = grade(root, submitted, "--workers", 2, "--time-limit", 60, "--memory-limit-gb", 2, "--scratch", scratch)
     elapsed = time.perf_counter() - start
     assert tree_digest(submitted) == before, "grading modified the submitted folder"
     assert not leftover_processes(scratch), "a grading process (nbgrader or kernel) survived its submission"
@@ -248,8 +261,8 @@ def test_parallel_grading_survives_broken_submissions_and_resumes(demo, tmp_path
     assert by["loop"]["seconds"] < 120 and elapsed < 400, (by["loop"]["seconds"], elapsed)
     # every record is on disk with its input hashes, and each submission has feedback
     for student in STUDENTS:
-        record = grading.read_record(root, student, DEMO)
-        assert record["submission_sha256"] == grading.submission_hashes(
+        record = read_record(root, student, DEMO)
+        assert record["submission_sha256"] == submission_hashes(
             submitted / student / DEMO, ["demo.ipynb"])
         assert (root / "feedback" / student / DEMO / "demo.html").is_file()
     # the single writer merged every result into the course gradebook
@@ -259,7 +272,7 @@ def test_parallel_grading_survives_broken_submissions_and_resumes(demo, tmp_path
             submission = gradebook.find_submission(DEMO, student)
             assert submission.code_score == by[student]["score"], student
     # grades tables
-    written = grading.write_grades(root, tmp_path / "grades")
+    written = tables.write_grades(root, tmp_path / "grades")
     rows = list(csv.DictReader(open(tmp_path / "grades" / f"{DEMO}.csv")))
     assert {row["student"]: float(row["score"]) for row in rows} == {s: float(v) for s, v in expected.items()}
     assert {row["student"]: row["manual_points_pending"] for row in rows}["correct"] == "1"
@@ -267,29 +280,30 @@ def test_parallel_grading_survives_broken_submissions_and_resumes(demo, tmp_path
     assert {row["student"]: row["total"] for row in overall}["partial"] == "2"
     assert len(written) == 2
     # resumption: nothing is redone, unless a submission changed or --force
-    assert grading.grade_folder(submitted, root=root, workers=2, progress=False) == []
+    assert grade(root, submitted, "--workers", 2) == []
     make_demo_submissions(root, submitted, ["untouched"])  # rewritten: same content, same hash
     partial = submitted / "partial" / DEMO / "demo.ipynb"
     notebook = _with(_release(root), CORRECT)
     nbformat.write(notebook, partial)
-    redone = grading.grade_folder(submitted, root=root, workers=2, progress=False)
+    redone = grade(root, submitted, "--workers", 2)
     assert [(r["student"], r["score"]) for r in redone] == [("partial", 5.0)]
+    assert (root / "grades" / f"{DEMO}.csv").is_file(), "./course grade writes the grades tables too"
 
 
 @pytest.mark.slow
 def test_interrupted_run_resumes_without_regrading(tmp_path):
     root = make_demo_root(tmp_path / "course")
     submitted = make_demo_submissions(root, tmp_path / "submitted", ["correct", "partial", "untouched"])
-    command = [sys.executable, "-m", "dlcourse.grading", str(submitted), "--root", str(root),
+    command = [sys.executable, "-m", "dlcourse.instructor.cli", "grade", str(submitted), "--root", str(root),
                "--workers", "1", "--no-progress"]
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                cwd=ROOT, env=dict(os.environ, TMPDIR=str(scratch)))
     deadline = time.time() + 120
-    while time.time() < deadline and not grading.all_records(root):
+    while time.time() < deadline and not all_records(root):
         time.sleep(0.2)
-    first = grading.all_records(root)
+    first = all_records(root)
     assert len(first) == 1, "no submission was graded within 120 s"
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
@@ -298,13 +312,13 @@ def test_interrupted_run_resumes_without_regrading(tmp_path):
     assert not leftover_processes(scratch), "an interrupted run left nbgrader or a kernel running"
     assert not list(scratch.iterdir()), "an interrupted run left its private course folders behind"
     done = {(r["student"], r["graded_at"]) for r in first}
-    graded_before = {r["student"] for r in grading.all_records(root)}
+    graded_before = {r["student"] for r in all_records(root)}
     assert len(graded_before) < 3, output
-    records = grading.grade_folder(submitted, root=root, workers=2, progress=False)
+    records = grade(root, submitted, "--workers", 2)
     assert sorted(r["student"] for r in records) == sorted({"correct", "partial", "untouched"} - graded_before)
-    after = {(r["student"], r["graded_at"]) for r in grading.all_records(root)}
+    after = {(r["student"], r["graded_at"]) for r in all_records(root)}
     assert done <= after, "a submission graded before the interruption was graded again"
-    assert {r["student"]: r["score"] for r in grading.all_records(root)} == {
+    assert {r["student"]: r["score"] for r in all_records(root)} == {
         "correct": 5.0, "partial": 2.0, "untouched": 0.0}
 
 
@@ -323,19 +337,17 @@ def _practicals_with_samples():
 @pytest.mark.parametrize("assignment", _practicals_with_samples() or [pytest.param(None, marks=pytest.mark.skip(
     reason="no practical has samples/<a>/alternative.py and partial.py yet"))])
 def test_committed_sample_results_are_fresh_and_score_as_expected(assignment):
-    from dlcourse import samples
-
     expected = samples.sample_notebooks(ROOT, assignment)  # rebuilt from release/ + replacements, in memory
     for student, kind in SAMPLE_STUDENTS.items():
         folder = ROOT / samples.SUBMITTED / student / assignment
         for name, notebook in expected[student].items():
             assert (folder / name).read_text(encoding="utf-8") == samples.notebook_text(notebook), (
                 f"{folder / name} is stale: run ./course samples (or ./course build)")
-        record = grading.read_record(ROOT, student, assignment)
+        record = read_record(ROOT, student, assignment)
         assert record is not None, f"no grading record for {student}/{assignment}: run ./course build"
-        assert record["source_sha256"] == grading.source_hashes(ROOT, assignment), (
+        assert record["source_sha256"] == source_hashes(ROOT, assignment), (
             f"autograded/{student}/{assignment} was graded against another source: run ./course build")
-        assert record["submission_sha256"] == grading.submission_hashes(folder, sorted(expected[student])), (
+        assert record["submission_sha256"] == submission_hashes(folder, sorted(expected[student])), (
             f"autograded/{student}/{assignment} was graded from another submission: run ./course build")
         assert record["status"] == "graded", record["reason"]
         score, maximum = record["score"], record["max_score"]
@@ -352,4 +364,4 @@ def test_committed_sample_results_are_fresh_and_score_as_expected(assignment):
     rows = list(csv.DictReader(open(ROOT / "grades" / "samples" / f"{assignment}.csv", encoding="utf-8")))
     table = {row["student"]: float(row["score"]) for row in rows}
     for student in SAMPLE_STUDENTS:
-        assert table[student] == grading.read_record(ROOT, student, assignment)["score"]
+        assert table[student] == read_record(ROOT, student, assignment)["score"]

@@ -1,12 +1,12 @@
-"""dlcourse.lessons: the lesson format, its errors, and that every source notebook is fresh."""
+"""dlcourse.instructor.lessons: the lesson format, its errors, and that every source notebook is fresh."""
 
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from dlcourse.course import ROOT
-from dlcourse.lessons import LessonFormatError, build_notebook, lesson_to_ipynb_text, parse_lesson
+from dlcourse.instructor.config import ROOT
+from dlcourse.instructor.lessons import LessonFormatError, build_notebook, lesson_to_ipynb_text, parse_lesson
 
 LESSON = """# %% [markdown]
 # # Title

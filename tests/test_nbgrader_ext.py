@@ -9,10 +9,10 @@ import shutil
 import nbformat
 import pytest
 
-from dlcourse.autograde import autograde, make_course
-from dlcourse.course import ROOT
-from dlcourse.lessons import lesson_to_ipynb_text
-from dlcourse.nbgrader_ext import StderrToStdout
+from dlcourse.instructor.config import ROOT
+from dlcourse.instructor.lessons import lesson_to_ipynb_text
+from dlcourse.instructor.nbgrader_course import autograde, make_course
+from dlcourse.instructor.nbgrader_ext import StderrToStdout
 
 NOISY_LESSON = '''# %% [markdown]
 # # A correct but noisy notebook
@@ -101,3 +101,49 @@ def test_the_guard_leaves_errors_and_ungraded_cells_alone():
     assert [o.get("name") for o in graded.outputs] == ["stdout", None]
     assert graded.outputs[1].output_type == "error"
     assert plain.outputs[0].name == "stderr"
+
+
+GRADER_ONLY_LESSON = '''# %% [markdown]
+# # Rubrics and bonus cells
+# %% solution id=f
+def f(x):
+    ### BEGIN SOLUTION
+    return 2 * x
+    ### END SOLUTION
+# %% tests id=f_bonus bonus=1
+# Checks: f(2)
+assert f(2) == 4
+print("checked f(2)")
+# %% [markdown] answer id=q points=2
+# **Question.** Why?
+#
+# ### BEGIN SOLUTION
+# Because doubling.
+# ### END SOLUTION
+# %% [markdown] rubric id=q_rubric
+# - 2 points: names doubling.
+'''
+
+
+def test_release_drops_the_rubric_keeps_the_bonus_and_the_gradebook_keeps_the_rubric(tmp_path):
+    """generate_assignment with the course's configuration: the student's copy has no rubric cell and no
+    mark-scheme text; the gradebook keeps the rubric's source (restored for graders); a bonus test cell is
+    in the release with 0 points."""
+    from nbgrader.api import Gradebook
+
+    (tmp_path / "source" / "extra").mkdir(parents=True)
+    lesson = tmp_path / "extra.py"
+    lesson.write_text(GRADER_ONLY_LESSON)
+    (tmp_path / "source" / "extra" / "extra.ipynb").write_text(lesson_to_ipynb_text(lesson))
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    course = make_course(tmp_path / "course", ["extra"], root=tmp_path)
+    release = nbformat.read(course / "release" / "extra" / "extra.ipynb", as_version=4)
+    ids = [cell.get("id") for cell in release.cells]
+    assert "q_rubric" not in ids and "f_bonus" in ids, ids
+    text = nbformat.writes(release)
+    assert "MARK SCHEME" not in text and "names doubling" not in text and "Because doubling" not in text
+    bonus = release.cells[ids.index("f_bonus")]
+    assert bonus.metadata.nbgrader.points == 0 and bonus.metadata.dlcourse == {"bonus": 1}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        cells = {cell.name: cell for cell in gradebook.find_notebook("extra", "extra").source_cells}
+        assert "names doubling" in cells["q_rubric"].source and cells["q_rubric"].locked

@@ -14,7 +14,8 @@ import re
 import nbformat
 import pytest
 
-from dlcourse.course import ROOT, run_nbgrader
+from dlcourse.instructor.config import ROOT
+from dlcourse.instructor.notebooks import run_nbgrader
 from harness import autograde_variants
 
 SOURCES = sorted((ROOT / "source").glob("*/*.ipynb"))
@@ -253,8 +254,8 @@ def test_the_cheat_fools_a_naive_test_but_not_the_course_checks(tmp_path):
     """Control for the cheating test above: it can fail, and dlcourse.checks is what stops it."""
     import shutil
 
-    from dlcourse.autograde import autograde, make_course
-    from dlcourse.lessons import lesson_to_ipynb_text
+    from dlcourse.instructor.lessons import lesson_to_ipynb_text
+    from dlcourse.instructor.nbgrader_course import autograde, make_course
 
     lesson = tmp_path / "lessons" / "control" / "control.py"
     lesson.parent.mkdir(parents=True)

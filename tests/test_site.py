@@ -1,4 +1,4 @@
-"""The executed solutions (solutions/) and their static HTML site (dlcourse/site.py).
+"""The executed solutions (solutions/) and their static HTML site (dlcourse/instructor/solutions.py and site.py).
 
 * freshness of the committed solutions: each one records the sha256 of the source notebook it was
   executed from (re-executing every practical here would be too slow for CI);
@@ -16,9 +16,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlcourse import site
-from dlcourse.course import ROOT, _strip_for_reading, assignments_present, failed_test_cells
-from dlcourse.grading import sha256_file
+from dlcourse.instructor import lessons, site
+from dlcourse.instructor.config import ROOT, assignments_present
+from dlcourse.instructor.records import sha256_file
+from dlcourse.instructor.solutions import failed_test_cells, strip_for_reading
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=8000"]
 # Appended to a copy of a page: after load, count the images that decoded (naturalWidth > 0).
@@ -99,13 +100,11 @@ def test_site_renders_in_headless_chromium(tmp_path):
 
 
 def test_strip_for_reading_removes_markers_and_hidden_tests():
-    from dlcourse import lessons
-
     lesson = ("# %% solution id=f\ndef f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
               "# %% tests id=t points=1\n# Checks: f\nassert f() == 1\n### BEGIN HIDDEN TESTS\nsecret_check = 2\n"
               "### END HIDDEN TESTS\n# %% [markdown] answer id=q points=1\n# ### BEGIN SOLUTION\n# Model answer.\n"
               "# ### END SOLUTION\n")
-    notebook = _strip_for_reading(lessons.build_notebook(lesson))
+    notebook = strip_for_reading(lessons.build_notebook(lesson))
     text = nbformat.writes(notebook)
     for word in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "secret_check", '"nbgrader"'):
         assert word not in text, word
@@ -113,8 +112,6 @@ def test_strip_for_reading_removes_markers_and_hidden_tests():
 
 
 def test_failed_test_cells_reports_a_failing_reference():
-    from dlcourse import lessons
-
     lesson = "# %% tests id=t points=1\n# Checks: nothing\nraise AssertionError('boom')\n"
     notebook = lessons.build_notebook(lesson)
     notebook.cells[0].execution_count = 1

@@ -25,17 +25,18 @@ nbgrader's ``BEGIN/END MARK SCHEME`` region: ``generate_assignment`` removes it 
 """
 
 import re
-import sys
 from pathlib import Path
 from typing import NamedTuple
 
 import nbformat
 
-KERNELSPEC = {"name": "dlcourse", "display_name": "Python 3 (deep-learning course)", "language": "python"}
+from dlcourse.instructor.config import KERNELSPEC
+from dlcourse.instructor.markers import (HIDDEN_BEGIN, HIDDEN_END, MARK_SCHEME_BEGIN, MARK_SCHEME_END, SOLUTION_BEGIN,
+                                         SOLUTION_END, solution_regions)
+
 HEADER = re.compile(r"^# %%(?P<markdown> \[markdown\])?(?P<options>.*)$")
 KINDS = {"locked", "solution", "tests", "answer", "rubric"}
 RUBRIC_SUFFIX = "_rubric"
-MARK_SCHEME_WORDS = ("BEGIN MARK SCHEME", "END MARK SCHEME")
 
 
 class LessonFormatError(ValueError):
@@ -102,27 +103,23 @@ def _nbgrader_metadata(kind, options, where):
     return meta
 
 
-# nbgrader treats any line containing these words as a marker, whatever the cell (even prose).
-SOLUTION_WORDS = ("BEGIN SOLUTION", "END SOLUTION")
-HIDDEN_WORDS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-
-
 def _check_markers(source, meta, where):
+    """nbgrader treats any line containing a marker's words as a marker, whatever the cell (even prose)."""
     solution = bool(meta and meta["solution"])
     tests = bool(meta and meta["grade"] and not meta["solution"])
-    for word in SOLUTION_WORDS:
+    for word in (SOLUTION_BEGIN, SOLUTION_END):
         if word in source and not solution:
             raise LessonFormatError(f"{where}: '{word}' may only appear in solution or answer cells "
                                     "(nbgrader takes it for a marker anywhere; write 'the solution markers')")
-    for word in HIDDEN_WORDS:
+    for word in (HIDDEN_BEGIN, HIDDEN_END):
         if word in source and not tests:
             raise LessonFormatError(f"{where}: '{word}' may only appear in tests cells")
-    for word in MARK_SCHEME_WORDS:
+    for word in (MARK_SCHEME_BEGIN, MARK_SCHEME_END):
         if word in source:
             raise LessonFormatError(f"{where}: '{word}' is written by the build of a rubric cell, never by hand")
-    if solution and source.count("BEGIN SOLUTION") != source.count("END SOLUTION"):
+    if solution and source.count(SOLUTION_BEGIN) != source.count(SOLUTION_END):
         raise LessonFormatError(f"{where}: unbalanced solution markers")
-    if tests and source.count("BEGIN HIDDEN TESTS") != source.count("END HIDDEN TESTS"):
+    if tests and source.count(HIDDEN_BEGIN) != source.count(HIDDEN_END):
         raise LessonFormatError(f"{where}: unbalanced hidden-test markers")
 
 
@@ -212,16 +209,12 @@ def build_notebook(text, name="lesson"):
     return notebook
 
 
-MODEL_ANSWER = re.compile(r"^[ \t]*#*[ \t]*BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*#*[ \t]*END SOLUTION[ \t]*$",
-                          re.MULTILINE | re.DOTALL)
-
-
 def rubric_source(answer_source, rubric_text):
     """The graders-only cell of a rubric: the answer cell's model answer and the rubric, inside nbgrader's
     mark-scheme region (removed from the student's copy by generate_assignment)."""
-    model = "\n\n".join(part.strip() for part in MODEL_ANSWER.findall(answer_source))
-    return ("### BEGIN MARK SCHEME\n**For graders only** (not in the student's copy).\n\n"
-            f"**Model answer.** {model}\n\n**Rubric.**\n\n{rubric_text}\n### END MARK SCHEME")
+    model = "\n\n".join(solution_regions(answer_source))
+    return (f"### {MARK_SCHEME_BEGIN}\n**For graders only** (not in the student's copy).\n\n"
+            f"**Model answer.** {model}\n\n**Rubric.**\n\n{rubric_text}\n### {MARK_SCHEME_END}")
 
 
 def lesson_to_ipynb_text(path):
@@ -246,8 +239,3 @@ def build_all(root):
             target.write_text(text, encoding="utf-8")
         written.append(target)
     return written
-
-
-if __name__ == "__main__":
-    for path in build_all(sys.argv[1] if len(sys.argv) > 1 else "."):
-        print(path)

@@ -1,11 +1,12 @@
-"""Per-student HTML feedback that never shows hidden tests.
+"""Per-student HTML feedback that never shows hidden tests or rubrics.
 
 nbgrader's ``generate_feedback`` renders the autograded notebook, and autograde has restored the
 *hidden* tests into every test cell (and their tracebacks run through them): its feedback shows the
 hidden tests. Here feedback is built from the autograded notebook and the grading record instead:
 
 * every test (and locked) cell's source is replaced by the source cell with the hidden-test region
-  removed, i.e. exactly the text the student saw in the release; any other cell is cleaned too;
+  removed, i.e. exactly the text the student saw in the release; any other cell is cleaned too; rubric
+  cells (graders only) are left out;
 * every error output is reduced to ``ExceptionName: message`` (no traceback: tracebacks of a test
   cell run through the hidden code);
 * a summary table at the top and a line after each test cell give the test's name, its points and
@@ -17,47 +18,19 @@ all feedback from ``autograded/`` (no notebook is executed again).
 """
 
 import html
-import re
 import shutil
 from pathlib import Path
 
 import nbformat
 
-HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
-HIDDEN_END = "END HIDDEN TESTS"
+from dlcourse.instructor.config import source_notebooks
+from dlcourse.instructor.markers import (cell_kind, contains_marker, grade_id, is_test_cell, strip_hidden_tests,
+                                         strip_mark_scheme, strip_solution_markers)
+from dlcourse.instructor.nbgrader_ext import reduce_error_outputs
+from dlcourse.instructor.notebooks import notebook_html
+from dlcourse.instructor.records import all_records, autograded_points
+
 MESSAGE_LIMIT = 1500
-
-
-def strip_hidden_tests(text):
-    """Remove every line from one containing 'BEGIN HIDDEN TESTS' to one containing 'END HIDDEN TESTS'.
-
-    Line-based like nbgrader's ClearHiddenTests, and fail-closed: an unterminated region is removed to
-    the end of the cell.
-    """
-    kept, hidden = [], False
-    for line in text.splitlines():
-        if HIDDEN_BEGIN in line:
-            hidden = True
-            continue
-        if hidden:
-            if HIDDEN_END in line:
-                hidden = False
-            continue
-        kept.append(line)
-    return "\n".join(kept).rstrip()
-
-
-def _solution_markers(text):
-    return re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", "", text, flags=re.MULTILINE)
-
-
-def _grade_id(cell):
-    return ((cell.get("metadata") or {}).get("nbgrader") or {}).get("grade_id")
-
-
-def _is_test(cell):
-    meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
 def _message_of(cell):
@@ -67,12 +40,6 @@ def _message_of(cell):
             text = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip()
             return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + " [...]"
     return ""
-
-
-def _clean_outputs(cell):
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
 
 
 def _result_text(entry, message):
@@ -93,9 +60,7 @@ def _points(entry):
 
 
 def _summary_html(record, notebook_name, rows):
-    cells = record.get("notebooks", {}).get(notebook_name, {})
-    got = sum((c["score"] or 0.0) for c in cells.values() if c["type"] == "test")
-    possible = sum(c["max_score"] for c in cells.values() if c["type"] == "test")
+    got, possible = autograded_points(record, notebook_name)
     parts = [f"<h1>Feedback: {html.escape(record['assignment'])} / {html.escape(notebook_name)}</h1>",
              f"<p>Student: <b>{html.escape(record['student'])}</b>. Autograded tests of this notebook: "
              f"<b>{got:g} / {possible:g}</b> points (whole assignment: {record['score']:g} / "
@@ -119,44 +84,41 @@ def feedback_notebook(record, notebook_name, source, autograded=None):
     """The notebook rendered as feedback.
 
     Inputs:
-    - record: the grading record (dlcourse.grading); notebook_name: e.g. "02_numpy_mlp.ipynb".
+    - record: the grading record (dlcourse.instructor.records); notebook_name: e.g. "02_numpy_mlp.ipynb".
     - source: the source notebook (with hidden tests; used only to take the visible text of test cells).
     - autograded: the autograded notebook, or None when it could not be graded.
     Returns:
-    - a NotebookNode without any hidden test source or traceback.
+    - a NotebookNode without any hidden test source, rubric or traceback.
     """
     entries = record.get("notebooks", {}).get(notebook_name, {})
-    visible = {}
-    for cell in source.cells:
-        grade_id = _grade_id(cell)
-        if grade_id and cell.cell_type == "code" and not (cell.metadata.get("nbgrader") or {}).get("solution"):
-            visible[grade_id] = _solution_markers(strip_hidden_tests(cell.source))
-    rows, body = [], []
+    visible = {grade_id(cell): strip_solution_markers(strip_hidden_tests(cell.source)) for cell in source.cells
+               if grade_id(cell) and cell.cell_type == "code" and cell_kind(cell) in ("test", "locked")}
+    body = []
+    messages = {}
     if autograded is not None:
-        messages = {_grade_id(c): _message_of(c) for c in autograded.cells if _is_test(c)}
+        messages = {grade_id(c): _message_of(c) for c in autograded.cells if is_test_cell(c)}
         for cell in autograded.cells:
+            if cell_kind(cell) == "rubric":
+                continue
             cell = nbformat.from_dict(dict(cell))
-            grade_id = _grade_id(cell)
+            cell_grade_id = grade_id(cell)
             if cell.cell_type == "code":
-                cell.source = visible.get(grade_id, strip_hidden_tests(cell.source))
-                _clean_outputs(cell)
+                cell.source = visible.get(cell_grade_id, strip_hidden_tests(cell.source))
+                reduce_error_outputs(cell)
             else:
-                cell.source = strip_hidden_tests(cell.source)
+                cell.source = strip_mark_scheme(strip_hidden_tests(cell.source))
             cell.metadata = {}
             body.append(cell)
-            entry = entries.get(grade_id) if grade_id else None
+            entry = entries.get(cell_grade_id) if cell_grade_id else None
             if entry is not None:
-                message = messages.get(grade_id, "")
+                message = messages.get(cell_grade_id, "")
                 note = (f"<div class='feedback-test'><b>{'Test' if entry['type'] == 'test' else 'Answer'} "
-                        f"<code>{html.escape(grade_id)}</code>: {_points(entry)} points.</b> "
+                        f"<code>{html.escape(cell_grade_id)}</code>: {_points(entry)} points.</b> "
                         f"<pre style='white-space: pre-wrap'>{html.escape(_result_text(entry, message))}"
                         f"</pre></div>")
                 body.append(nbformat.v4.new_markdown_cell(note))
-    else:
-        messages = {}
-    order = [_grade_id(c) for c in source.cells if _grade_id(c) in entries]
-    for grade_id in order:
-        rows.append((grade_id, entries[grade_id], messages.get(grade_id, "")))
+    rows = [(grade_id(c), entries[grade_id(c)], messages.get(grade_id(c), "")) for c in source.cells
+            if grade_id(c) in entries]
     notebook = nbformat.v4.new_notebook()
     notebook.metadata = {"kernelspec": dict(source.metadata.get("kernelspec", {})),
                          "language_info": {"name": "python"}}
@@ -167,12 +129,11 @@ def feedback_notebook(record, notebook_name, source, autograded=None):
 
 
 def to_html(notebook):
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(template_name="lab")
-    body, _ = exporter.from_notebook_node(notebook)
-    if HIDDEN_BEGIN in body or HIDDEN_END in body:  # fail closed: never publish a hidden-test marker
-        raise RuntimeError("feedback would contain a hidden-test marker")
+    """The feedback page; fails closed: a page that would show any marker is never written."""
+    body = notebook_html(notebook)
+    marker = contains_marker(body)
+    if marker:
+        raise RuntimeError(f"feedback would contain the marker {marker!r}")
     return body
 
 
@@ -188,7 +149,8 @@ def write_feedback(root, student, assignment, record):
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     written = []
-    for source_path in sorted((root / "source" / assignment).glob("*.ipynb")):
+    for name in source_notebooks(root, assignment):
+        source_path = root / "source" / assignment / name
         source = nbformat.read(source_path, as_version=4)
         graded = root / "autograded" / student / assignment / source_path.name
         autograded = None
@@ -203,27 +165,7 @@ def write_feedback(root, student, assignment, record):
 
 def regenerate(root, students=None):
     """Rewrite the feedback of every graded submission (from autograded/ and the grading records)."""
-    from dlcourse.grading import all_records
-
     written = []
     for record in all_records(root, students):
         written += write_feedback(root, record["student"], record["assignment"], record)
     return written
-
-
-def _nbgrader_preprocessor_base():
-    from nbgrader.preprocessors import NbGraderPreprocessor
-
-    return NbGraderPreprocessor
-
-
-class HideHiddenTests(_nbgrader_preprocessor_base()):
-    """For ``nbgrader generate_feedback`` (configured in nbgrader_config.py): remove the hidden-test
-    region from every code cell and reduce every error output to 'ExceptionName: message', so that
-    nbgrader's own feedback (e.g. released from formgrader) never shows hidden tests either."""
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code":
-            cell.source = strip_hidden_tests(cell.source)
-            _clean_outputs(cell)
-        return cell, resources

@@ -1,13 +1,16 @@
-"""Autograde notebooks with the real nbgrader in a private course folder.
+"""Private nbgrader course folders, and the stock ``nbgrader autograde`` run in one.
 
-The tests use it to prove what a submission scores; the instructor pipeline builds on it. A private
-folder (its own gradebook, its own copy of source/) means nothing in the repository is touched.
+A private folder (its own gradebook, its own copy of source/) means nothing in the repository is touched.
+The grading of submissions starts from one (a template gradebook); the tests use ``autograde`` to prove
+what stock nbgrader scores.
 """
 
 import shutil
+import time
 from pathlib import Path
 
-from dlcourse.course import ROOT, run_nbgrader
+from dlcourse.instructor.config import ROOT, assignments_present, log
+from dlcourse.instructor.notebooks import run_nbgrader
 
 
 def make_course(workdir, assignments, root=ROOT):
@@ -28,14 +31,11 @@ def make_course(workdir, assignments, root=ROOT):
     return workdir
 
 
-def read_scores(course, assignment, student, include_manual=False):
-    """Scores of one graded submission from the course's gradebook.
+def read_scores(course, assignment, student):
+    """Scores of the autograded (code) cells of one graded submission, from the course's gradebook.
 
-    Inputs:
-    - include_manual: also list the manually graded (markdown answer) cells.
     Returns:
-    - a dict notebook name -> {grade_id: (score, max_score)}; score is None for a manually graded
-      cell that nobody graded yet.
+    - a dict notebook name -> {grade_id: (score, max_score)}.
     """
     from nbgrader.api import Gradebook
 
@@ -44,7 +44,7 @@ def read_scores(course, assignment, student, include_manual=False):
         submission = gradebook.find_submission(assignment, student)
         for notebook in submission.notebooks:
             scores[notebook.name] = {grade.name: (grade.score, grade.max_score) for grade in notebook.grades
-                                     if include_manual or grade.cell.cell_type == "code"}
+                                     if grade.cell.cell_type == "code"}
     return scores
 
 
@@ -76,11 +76,9 @@ def autograde(course, assignment, submissions, timeout=None):
     return scores, result
 
 
-def total(notebook_scores):
-    """Sum (score, max_score) over a read_scores() dict (an ungraded manual cell counts 0)."""
-    got = possible = 0.0
-    for cells in notebook_scores.values():
-        for score, max_score in cells.values():
-            got += score or 0.0
-            possible += max_score
-    return got, possible
+def generate_releases(root=ROOT):
+    """Regenerate release/<a>/ from source/<a>/ for every assignment, forced (no stale release survives)."""
+    for name in assignments_present(root):
+        start = time.perf_counter()
+        run_nbgrader(["generate_assignment", name, "--force"], cwd=root)
+        log(f"release/{name} regenerated ({time.perf_counter() - start:.1f} s)")

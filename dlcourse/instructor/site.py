@@ -11,7 +11,8 @@ from pathlib import Path
 
 import nbformat
 
-from dlcourse.course import ASSIGNMENTS
+from dlcourse.instructor.config import ASSIGNMENTS
+from dlcourse.instructor.notebooks import notebook_html
 
 INDEX_STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; }
@@ -27,16 +28,6 @@ def notebook_title(notebook, fallback):
             if match:
                 return match.group(1).strip()
     return fallback
-
-
-def render_page(notebook, title):
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(template_name="lab")
-    notebook = nbformat.from_dict(dict(notebook))
-    notebook.metadata["title"] = title
-    body, _ = exporter.from_notebook_node(notebook)
-    return body
 
 
 def build_site(root):
@@ -59,7 +50,7 @@ def build_site(root):
             notebook = nbformat.read(path, as_version=4)
             title = notebook_title(notebook, path.stem)
             page = path.with_suffix(".html")
-            page.write_text(render_page(notebook, title), encoding="utf-8")
+            page.write_text(notebook_html(notebook, title), encoding="utf-8")
             figures = sum(1 for cell in notebook.cells if cell.cell_type == "code"
                           for output in cell.get("outputs", []) if "image/png" in output.get("data", {}))
             items.append((folder.name, page.relative_to(solutions).as_posix(), title, figures))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from dlcourse.lessons import parse_lesson
+from dlcourse.instructor.lessons import parse_lesson
 
 SUBMITTED = Path("samples") / "submitted"
 STUDENTS = {"sample-correct": "alternative.py", "sample-untouched": None, "sample-partial": "partial.py"}

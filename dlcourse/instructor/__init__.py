@@ -1,0 +1,16 @@
+"""The instructor's side of the course: lessons to notebooks, releases, solutions, grading, feedback, tables.
+
+Layered: a module imports only modules of earlier layers (tests/test_architecture.py checks it from the
+code's own imports; docs/architecture.md says which file owns what). Student-facing helpers (dlcourse.checks,
+...) never import anything from here.
+"""
+
+LAYERS = [
+    ["config"],                                   # facts: root, assignments, kernel, limits, cell timeout, log
+    ["markers", "notebooks"],                     # the marker grammar; running nbgrader and notebooks
+    ["nbgrader_ext", "lessons", "records"],       # nbgrader preprocessors; lesson files; grading records
+    ["nbgrader_course", "inspection", "isolation"],  # private nbgrader courses; submission checks; limits
+    ["submission", "gradebook", "tables", "feedback", "solutions", "samples"],
+    ["grading", "site"],                          # the parallel loop and its single writer; the solutions site
+    ["cli"],                                      # the one command line; nothing imports it
+]
