@@ -1,0 +1,1 @@
+"""The instructor pipeline: releasing, grading in sandboxed kernels, feedback and grades."""
