@@ -7,7 +7,6 @@ a sandbox that cannot start is a failure whose message is sandbox_problem()'s.
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -138,14 +137,33 @@ def test_scratch_folders_that_would_expose_more_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize("returncode, expected", [
-    (0, "exited normally"), (1, "exit code 1"), (128 + 11, "killed by signal SIGSEGV"), (-9, "killed by signal SIGKILL"),
-    (None, "still running")])
+    (0, "exited normally"), (1, "exit code 1"), (128 + 11, "killed by signal SIGSEGV"),
+    (-9, "killed by signal SIGKILL"), (None, "still running")])
 def test_diagnosis_from_the_exit_status_without_cgroups(tmp_path, returncode, expected):
     box = Sandbox(tmp_path, LIMITS, cgroups=False)
     diagnosis = box.diagnose(returncode)
     assert diagnosis.startswith(expected), diagnosis
     if returncode in (128 + 11, -9):
         assert "perhaps the memory limit of 1 GB" in diagnosis, "without a memory cgroup a crash may be memory"
+
+
+def test_cgroup_v2_files_are_written_as_the_kernel_expects(tmp_path, monkeypatch):
+    # These machines have cgroup v1 (tested for real below); a v2 host is imitated by a plain folder.
+    monkeypatch.setattr(sb, "_cgroup_mounts", lambda: {c: (2, tmp_path, "/") for c in sb.CONTROLLERS})
+    limits = SandboxLimits(memory_bytes=3 * 2**30, file_size_bytes=1, max_processes=77)
+    cgroups = sb._Cgroups("dlcourse-sandbox-2000000005", limits)
+    folder = tmp_path / "dlcourse-sandbox" / "dlcourse-sandbox-2000000005"
+    assert cgroups.folders == {"memory": folder, "pids": folder, "cpu": folder} and not cgroups.problems
+    assert (tmp_path / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
+    assert (folder.parent / "cgroup.subtree_control").read_text() == "+memory +pids +cpu", \
+        "the group above the sandboxes must hand the controllers down"
+    assert (folder / "memory.max").read_text() == str(3 * 2**30) and (folder / "pids.max").read_text() == "77"
+    assert cgroups.procs_files == [str(folder / "cgroup.procs")], "one v2 folder is joined once"
+    (folder / "memory.events").write_text("low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n")
+    (folder / "memory.peak").write_text("123\n")
+    (folder / "pids.events").write_text("max 5\n")
+    assert cgroups.usage() == sb.SandboxUsage(oom_kills=1, memory_peak_bytes=123, process_limit_hits=5,
+                                              process_peak=None)
 
 
 def test_missing_bwrap_is_a_refusal_that_says_how_to_fix_it(monkeypatch):
@@ -334,7 +352,8 @@ def test_another_sandbox_and_its_scratch_folder_are_invisible(tmp_path, usable):
                     "two sandboxes at once must not share a cgroup"
             probe = """
                 import json, os, sys
-                print(json.dumps({"exists": os.path.exists(sys.argv[1]), "procs": [n for n in os.listdir("/proc") if n.isdigit()]}))
+                procs = [name for name in os.listdir("/proc") if name.isdigit()]
+                print(json.dumps({"exists": os.path.exists(sys.argv[1]), "procs": procs}))
             """
             out = _json(run([sys.executable, "-c", textwrap.dedent(probe), str(first / "answer.py")], second, LIMITS))
             assert not out["exists"], "a sandbox sees another sandbox's scratch folder"
@@ -534,14 +553,18 @@ def test_nbclient_runs_a_notebook_in_a_prewarmed_kernel(scratch, tmp_path, manag
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("import os\nprint(os.getcwd(), os.environ['KERAS_BACKEND'])"),
         nbformat.v4.new_code_cell("print(open('answer.txt').read())"),
-        nbformat.v4.new_code_cell("with open('answer.txt', 'a') as f:\n    f.write('!')\nopen('out.txt', 'w').write('done')"),
+        nbformat.v4.new_code_cell("with open('answer.txt', 'a') as f:\n    f.write('!')\n"
+                                  "open('out.txt', 'w').write('done')"),
     ])
     try:
         NotebookClient(notebook, km=manager, timeout=60).execute()
         uid = manager.sandbox.uid
     finally:
         # nbclient shuts down only the managers it created
-        ensure_sync(manager.shutdown_kernel)() if manager_class is AsyncSandboxedKernelManager else manager.shutdown_kernel()
+        if manager_class is AsyncSandboxedKernelManager:
+            ensure_sync(manager.shutdown_kernel)()
+        else:
+            manager.shutdown_kernel()
     texts = ["".join(o.get("text", "") for o in cell.outputs) for cell in notebook.cells]
     assert texts[0].split() == [str(scratch), "tensorflow"], texts[0]
     assert texts[1].strip() == "forty-two", "a file copied in after the start is not visible"
