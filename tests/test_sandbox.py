@@ -437,6 +437,34 @@ def test_a_fork_bomb_is_stopped_and_the_host_stays_responsive(tmp_path, usable, 
         assert not processes_of_uid(box.uid or sb.UID_BASE - 1), "processes of the bomb outlived the sandbox"
 
 
+GRADER = """
+import subprocess, sys, time
+from dlcourse.instructor.sandbox import Sandbox, SandboxLimits
+box = Sandbox(sys.argv[1], SandboxLimits(memory_bytes=2**30, file_size_bytes=2**20)).open()
+sleeper = subprocess.Popen(box.command(["sh", "-c", "sleep 600 & sleep 600"]))
+print(box.uid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_sandbox_dies_with_the_grader(scratch):
+    grader = subprocess.Popen([sys.executable, "-c", GRADER, str(scratch)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        uid = int(grader.stdout.readline())
+        deadline = time.monotonic() + 30
+        while len(processes_of_uid(uid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(processes_of_uid(uid)) >= 3, "the sandbox's sleepers did not start"
+    finally:
+        grader.kill()
+        grader.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while processes_of_uid(uid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not processes_of_uid(uid), "processes of the sandbox outlived the grader killed by SIGKILL"
+
+
 # ----------------------------------------------------------------------------------------------
 # Kernels
 # ----------------------------------------------------------------------------------------------
@@ -463,14 +491,25 @@ def _execute(client, code, timeout=60):
     return reply["content"], "".join(printed)
 
 
-@pytest.mark.parametrize("interrupt_mode", ["signal", "message"])
-def test_a_kernel_runs_is_interrupted_and_shut_down(scratch, interrupt_mode):
-    manager, client = _start(scratch, interrupt_mode=interrupt_mode)
+def _wait_for_output(client, message_id, text, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = client.get_iopub_msg(timeout=timeout)
+        if (message["parent_header"].get("msg_id") == message_id and message["msg_type"] == "stream"
+                and text in message["content"]["text"]):
+            return
+    raise AssertionError(f"the kernel did not print {text!r} within {timeout} s")
+
+
+def test_a_kernel_runs_is_interrupted_and_shut_down(scratch):
+    manager, client = _start(scratch)
     try:
         content, printed = _execute(client, "import os\nprint(os.getcwd())\n1 + 1")
         assert content["status"] == "ok" and printed.split() == [str(scratch), "2"], printed
-        client.execute("import time\ntime.sleep(100)")
-        time.sleep(1.0)
+        # stop_on_error=False: else ipykernel aborts the requests that follow the interrupted one
+        message_id = client.execute("import time\nprint('sleeping', flush=True)\ntime.sleep(100)",
+                                    stop_on_error=False)
+        _wait_for_output(client, message_id, "sleeping")  # the cell runs: the interrupt cannot come early
         start = time.perf_counter()
         manager.interrupt_kernel()
         reply = client.get_shell_msg(timeout=10)
@@ -478,7 +517,7 @@ def test_a_kernel_runs_is_interrupted_and_shut_down(scratch, interrupt_mode):
         assert reply["content"].get("ename") == "KeyboardInterrupt", f"not interrupted: {reply['content']}"
         assert elapsed < 5, f"the interrupt took {elapsed:.1f} s"
         content, printed = _execute(client, "2 + 2")
-        assert printed == "4", "the kernel does not work after the interrupt"
+        assert printed == "4", f"the kernel does not work after the interrupt: {content}"
         uid = manager.sandbox.uid
     finally:
         client.stop_channels()
