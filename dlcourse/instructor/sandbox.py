@@ -676,6 +676,8 @@ class Sandbox:
 
     def hand_over(self, path):
         """Give a file or folder copied into the scratch folder to the sandbox's uid (never follows links)."""
+        if not self.is_open:
+            raise SandboxError("open the sandbox first (Sandbox.open or a with block)")
         if not _is_under(os.path.abspath(path), self.scratch):
             raise SandboxError(f"{path} is not in the scratch folder {self.scratch}")
         if os.path.isdir(path) and not os.path.islink(path):
@@ -684,7 +686,8 @@ class Sandbox:
             os.chown(path, self.uid, self.uid, follow_symlinks=False)
 
     def processes(self):
-        """Host pids of the live processes of this sandbox (bwrap's included)."""
+        """Host pids of the live processes of this sandbox: those of its uid, and with cgroups every
+        member (bwrap's own processes, which run as root, included)."""
         pids = set(processes_of_uid(self.uid)) if self.is_open else set()
         if self._cgroups:
             pids.update(self._cgroups.pids())
@@ -943,7 +946,8 @@ class SandboxedKernelManager(KernelManager):
     ``interrupt_kernel()`` sends SIGINT to the kernel process itself (see the module docstring).
     Use: ``km = SandboxedKernelManager(scratch=..., limits=...); km.start_kernel(); kc = km.client()``,
     or ``NotebookClient(nb, km=km).execute()``. After the kernel died: ``km.diagnosis()``.
-    ``km.shutdown_kernel()`` (nbclient calls it) leaves no process behind and removes the cgroups.
+    ``km.shutdown_kernel()`` leaves no process behind and removes the cgroups (nbclient calls it only
+    for a manager it created itself: call it for yours).
     """
 
     scratch = Unicode(help="the scratch folder: the kernel's only writable folder and its cwd").tag(config=True)
