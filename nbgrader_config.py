@@ -6,7 +6,7 @@ from nbgrader.preprocessors import (
     LockCells, SaveAutoGrades, SaveCells)
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 
-from dlcourse.instructor.config import CELL_TIMEOUT, KERNEL_NAME
+from dlcourse.instructor.config import CELL_TIMEOUT, CODE_STUB, KERNEL_NAME, TEXT_STUB
 from dlcourse.instructor.nbgrader_ext import DropGraderOnlyCells, HideGraderOnlyContent, StderrToStdout
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
@@ -24,8 +24,8 @@ c.Execute.execute_retries = 0
 
 # In the student's copy, the code between the solution markers becomes this stub (outputs stay at their
 # initial None, then the stub raises), and a written answer becomes "YOUR ANSWER HERE".
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
-c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.ClearSolutions.code_stub = {"python": CODE_STUB}
+c.ClearSolutions.text_stub = TEXT_STUB
 
 # The graders' rubric of each written answer is a locked markdown cell with a mark-scheme region (built by
 # dlcourse.instructor.lessons from a '# %% [markdown] rubric' cell): nbgrader allows mark schemes in task

@@ -6,11 +6,12 @@ code's own imports; docs/architecture.md says which file owns what). Student-fac
 """
 
 LAYERS = [
-    ["config"],                                   # facts: root, assignments, kernel, limits, cell timeout, log
-    ["markers", "notebooks"],                     # the marker grammar; running nbgrader and notebooks
-    ["nbgrader_ext", "lessons", "records"],       # nbgrader preprocessors; lesson files; grading records
-    ["nbgrader_course", "inspection", "isolation"],  # private nbgrader courses; submission checks; limits
-    ["submission", "gradebook", "tables", "feedback", "solutions", "samples"],
-    ["grading", "site"],                          # the parallel loop and its single writer; the solutions site
+    ["config", "sandbox"],                        # facts: root, assignments, kernel, limits; the sandbox
+    ["markers", "notebooks", "execution"],        # the marker grammar; running nbgrader, notebooks and cells
+    ["nbgrader_ext", "lessons", "records", "guard"],  # preprocessors; lesson files; records; tamper evidence
+    ["nbgrader_course", "inspection", "kernels", "gradebook"],  # stock nbgrader; checks; kernels; gradebook
+    ["submission", "tables", "feedback", "solutions", "samples"],  # one submission; what is read from results
+    ["worker", "site", "bench"],                  # a worker's task; the solutions site; the speed benchmark
+    ["grading"],                                  # a folder of submissions on Dask; the single writer
     ["cli"],                                      # the one command line; nothing imports it
 ]

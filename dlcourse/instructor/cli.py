@@ -13,6 +13,8 @@
                    writes autograded/, feedback/, the course gradebook.db and grades/*.csv
     feedback       regenerate feedback/ (HTML, hidden tests never shown) from autograded/
     grades [DIR]   rewrite grades/<assignment>.csv and grades/overall.csv (students of DIR)
+    bench          measure grading speed side by side: the floor, stock nbgrader, ./course grade with 1 and
+                   2 workers, a five-practical submission (--students N, --quick skips the five practicals)
     install-kernel register the 'dlcourse' Jupyter kernel inside the environment
 
 Nothing imports this module: it is the top of the pipeline's layers (docs/architecture.md).
@@ -24,14 +26,15 @@ import sys
 import time
 from pathlib import Path
 
-from dlcourse.instructor import feedback, grading, lessons, samples, site, solutions, tables
+from dlcourse.instructor import bench, feedback, grading, lessons, samples, site, solutions, tables
 from dlcourse.instructor.config import DEFAULT_LIMITS, ROOT, GradingLimits, assignments_present, log, students_of
+from dlcourse.instructor.gradebook import gradebook_url
 from dlcourse.instructor.nbgrader_course import generate_releases
 from dlcourse.instructor.notebooks import install_kernel
 
 SAMPLES_GRADES = Path("grades") / "samples"
 COMMANDS = ["build", "lessons", "release", "solutions", "site", "samples", "grade", "feedback", "grades",
-            "install-kernel"]
+            "bench", "install-kernel"]
 
 
 def build_lessons(root):
@@ -53,30 +56,49 @@ def build_samples(root):
     return done
 
 
-def write_tables(root, submitted, grades_dir):
+def write_tables(root, submitted, grades_dir, db_url=None):
     """The grades tables of the students of ``submitted`` (of every graded student when it does not exist)."""
-    written = tables.write_grades(root, grades_dir, students_of(submitted) if submitted.is_dir() else None)
+    written = tables.write_grades(root, grades_dir, students_of(submitted) if submitted.is_dir() else None, db_url)
     log("grades: " + ", ".join(str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in written))
     return written
 
 
-def grade(root, submitted, workers, force, grades_dir, limits, progress=True, scratch=None):
+def grade(root, submitted, grades_dir, options):
     """Grade a folder of submissions, then write the grades tables of its students; returns the records."""
-    records = grading.grade_folder(submitted, root=root, workers=workers, force=force, limits=limits,
-                                   progress=progress, log=log, scratch=scratch)
-    write_tables(root, submitted, grades_dir)
+    records = grading.grade_folder(submitted, root=root, workers=options.workers, force=options.force,
+                                   limits=options.limits, sandboxed=not options.no_sandbox,
+                                   scheduler=options.scheduler, db_url=options.db_url,
+                                   progress=not options.no_progress, log=log)
+    if options.profile:
+        for line in grading.profile_lines(records):
+            log(line)
+    write_tables(root, submitted, grades_dir, options.db_url)
     return records
 
 
-def build(root, workers, limits):
-    """The main job: lessons -> source -> release -> solutions (+ site) -> samples -> graded samples."""
+def grade_samples_by_hand(root, db_url):
+    """The scripted TA pass over the samples' written answers, then their feedback and tables again."""
+    url = gradebook_url(root, db_url)
+    done = samples.apply_ta_grades(root, url, assignments_present(root))
+    students = sorted({student for student, _ in done})
+    written = feedback.regenerate(root, students, db_url) if students else []
+    log(f"written answers of {len(done)} sample submission(s) graded by the scripted TA pass; "
+        f"{len(written)} feedback page(s) rewritten")
+    return done
+
+
+def build(root, options):
+    """The main job: lessons -> source -> release -> solutions (+ site) -> samples -> graded samples (and
+    their written answers graded by the scripted TA pass)."""
     start = time.perf_counter()
     build_lessons(root)
     generate_releases(root)
     solutions.execute_solutions(root)
     build_site(root)
     build_samples(root)
-    grade(root, root / samples.SUBMITTED, workers, False, root / SAMPLES_GRADES, limits)
+    grade(root, root / samples.SUBMITTED, root / SAMPLES_GRADES, options)
+    grade_samples_by_hand(root, options.db_url)
+    write_tables(root, root / samples.SUBMITTED, root / SAMPLES_GRADES, options.db_url)
     log(f"main job done in {time.perf_counter() - start:.1f} s")
 
 
@@ -92,12 +114,21 @@ def parser():
                         help="grade: regrade submissions already graded; solutions: re-execute")
     result.add_argument("--time-limit", type=float, default=DEFAULT_LIMITS.time_limit,
                         help="grade: wall-time limit of one submission, seconds (default %(default)s)")
+    result.add_argument("--cell-timeout", type=float, default=DEFAULT_LIMITS.cell_timeout,
+                        help="grade: seconds one cell may run before it is interrupted (default %(default)s)")
     result.add_argument("--memory-limit-gb", type=float, default=DEFAULT_LIMITS.memory_limit_gb,
                         help="grade: memory limit of one submission's processes, GiB (default %(default)s)")
     result.add_argument("--grades-dir", default=None, help="grade, grades: where the CSVs go (default grades/)")
     result.add_argument("--no-progress", action="store_true", help="grade: no progress bar")
-    result.add_argument("--scratch", default=None,
-                        help="grade: where private grading folders go (default: the system's temporary folder)")
+    result.add_argument("--no-sandbox", action="store_true",
+                        help="grade: run students' code WITHOUT the sandbox (trusted notebooks only; warns)")
+    result.add_argument("--scheduler", default=None,
+                        help="grade: the address of an existing Dask scheduler (default: a local cluster)")
+    result.add_argument("--db-url", default=None,
+                        help="the gradebook's SQLAlchemy URL (default: sqlite:///<course>/gradebook.db)")
+    result.add_argument("--profile", action="store_true", help="grade: print the slowest cells of the run")
+    result.add_argument("--students", type=int, default=10, help="bench: copies of practical 1 (default 10)")
+    result.add_argument("--quick", action="store_true", help="bench: skip the five-practical submission")
     result.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)  # a copy of the course (tests)
     return result
 
@@ -108,7 +139,8 @@ def main(argv=None):
     root = Path(args.root).resolve()
     submitted = Path(args.submitted).resolve() if args.submitted else root / "submitted"
     grades_dir = Path(args.grades_dir) if args.grades_dir else root / "grades"
-    limits = GradingLimits(time_limit=args.time_limit, memory_limit_gb=args.memory_limit_gb)
+    args.limits = GradingLimits(time_limit=args.time_limit, cell_timeout=args.cell_timeout,
+                                memory_limit_gb=args.memory_limit_gb)
     if args.command == "install-kernel":
         print(install_kernel())
     elif args.command == "lessons":
@@ -127,18 +159,24 @@ def main(argv=None):
     elif args.command == "grade":
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # terminate like Ctrl-C: stop the workers
         try:
-            return grade(root, submitted, args.workers, args.force, grades_dir, limits,
-                         progress=not args.no_progress, scratch=args.scratch)
+            return grade(root, submitted, grades_dir, args)
         except KeyboardInterrupt:
             log("interrupted: what was graded is kept; run the same command again to resume")
             sys.exit(130)
+        except grading.GradingRefused as refusal:
+            log(str(refusal))
+            sys.exit(2)
     elif args.command == "feedback":
-        written = feedback.regenerate(root)
+        written = feedback.regenerate(root, db_url=args.db_url)
         log(f"feedback regenerated: {len(written)} page(s) under feedback/")
+    elif args.command == "bench":
+        figures = bench.measure(args.students, five=not args.quick, log=log)
+        print("\n".join(bench.report(figures, args.students)))
+        return figures
     elif args.command == "grades":
-        return write_tables(root, submitted, grades_dir)
+        return write_tables(root, submitted, grades_dir, args.db_url)
     else:
-        build(root, args.workers, limits)
+        build(root, args)
     return None
 
 
