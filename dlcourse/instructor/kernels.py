@@ -5,6 +5,7 @@ keeps the next one warm. A kernel is never reused: one submission's notebook, th
 
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -46,7 +47,9 @@ class GradingKernel:
         read_fd, write_fd = os.pipe()
         try:
             self.manager = self._manager(limits)
-            self.manager.start_kernel(pass_fds=(write_fd,), **({} if sandboxed else {"cwd": str(self.scratch)}))
+            # the kernel process's own stdout/stderr (library start-up logs) are not cell outputs: dropped
+            self.manager.start_kernel(pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                      **({} if sandboxed else {"cwd": str(self.scratch)}))
         except Exception as error:
             os.close(read_fd)
             shutil.rmtree(self.scratch, ignore_errors=True)

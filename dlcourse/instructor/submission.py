@@ -58,7 +58,7 @@ class SourceFacts:
             if cell_kind(cell) == "locked":
                 locked |= names_defined(cell.source)
                 aliases |= module_aliases(cell.source)
-            elif cell_kind(cell) == "solution":
+            else:  # a name the course's own solution, tests or experiments assign again is not protected
                 assigned |= names_defined(cell.source)
         self.preload = sorted(imports)
         self.protected = locked - assigned
@@ -98,13 +98,16 @@ class NotebookGrading:
             self.flags.append(entry)
 
     def audit(self, events, cell):
-        """Flag the events (those of student code), each at the cell that defined the code that raised it."""
+        """Flag the events (those of student code), each at the cell that defined the code that raised it;
+        the course's own locked cells are not student code."""
         for event in events:
             if event.get("event") == HEARTBEAT:
                 continue
             file = Path(str(event.get("file", ""))).name
             where = self.files.get(file)
             target = next((c for c in self.notebook.cells if c.get("id") == where), cell) if where else cell
+            if cell_kind(target) in ("locked", "test"):
+                continue
             self.flag(target, int(event.get("line") or 0), describe_event(event) + " (at run time)")
 
 
