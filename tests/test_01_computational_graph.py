@@ -410,6 +410,11 @@ class TestPrimitiveBugs:
         start, end = code.index("    def __neg__(self):"), code.index("    def __rsub__(self, other):")
         result = run_only(BASE + VALUE, {"value_class": code[:start] + MICROGRAD_SUB.lstrip("\n") + "\n" + code[end:]})
         assert_passes(result, "value_forward", "value_local_derivatives", "backward_accumulate")
+        relabelled = MICROGRAD_SUB.replace("        return self + (-other)", "        out = self + (-other)\n"
+                                           "        out.op = '-'\n        return out")
+        assert relabelled != MICROGRAD_SUB
+        result = run_only(BASE + VALUE[:3], {"value_class": code[:start] + relabelled.lstrip("\n") + "\n" + code[end:]})
+        assert_passes(result, "value_forward", "value_local_derivatives")  # a composite labelled '-' (cukhoaimon)
 
     def test_composite_with_a_wrong_sign(self):
         """a - b built as a + b, a composite with the wrong sign: the forward value catches it."""

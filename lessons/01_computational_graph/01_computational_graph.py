@@ -449,7 +449,9 @@ COMPOSABLE_OPS = ("neg", "-")  # -a = a * -1 and a - b = a + (-b) may be built f
 def check_op(result, expected, op, operands, what):
     assert_true(isinstance(result, Value), f"{what} should return a Value, got {type(result).__name__}")
     assert_close(result.data, expected, f"{what}: the forward value", rtol=1e-12, atol=1e-12)
-    if op in COMPOSABLE_OPS and result.op != op:  # built from other primitives: check the whole small graph
+    direct = {id(node) for node in result.parents}
+    composed = result.op != op or any(id(operand) not in direct for operand in operands)
+    if op in COMPOSABLE_OPS and composed:  # built from other primitives: check the whole small graph
         graph = reachable_nodes(result)
         ops = sorted({node.op for node in graph if node.parents})
         assert_true(all(o in PRIMITIVE_OPS for o in ops), f"{what} should be a node with op {op!r} or be built "
