@@ -164,8 +164,8 @@ def graded_with(namespace, what, names):
     used = [name for name in names if name in references]
     saved = {name: namespace.get(name) for name in used}
     if used:
-        note = (f"(This test ran {what} with the course's own {_names(used)}, so the problem is in {what}: "
-                f"{what} must use only the documented methods and attributes of {_names(used)}.)")
+        note = (f"(This test ran {what} with the course's own {_names(used)}, so the problem is in {what}; "
+                f"remember that {what} may use only the documented methods and attributes of {_names(used)}.)")
     else:
         note = (f"(This check runs {what} with your own {_names(list(names))}: if one of them fails its "
                 f"own test, fix it first. When graded, {what} is tested with the course's versions of them.)")
