@@ -7,6 +7,7 @@ from nbgrader.preprocessors import (
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 
 from dlcourse.instructor.config import CELL_TIMEOUT, KERNEL_NAME
+from dlcourse.instructor.mathjax import nbgrader_template_dirs
 from dlcourse.instructor.nbgrader_ext import DropGraderOnlyCells, HideGraderOnlyContent, StderrToStdout
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
@@ -47,3 +48,9 @@ c.Autograde.autograde_preprocessors = [
 # into which autograde restored them): the course writes its own (./course feedback), and nbgrader's own
 # generate_feedback (e.g. from formgrader) strips them with this preprocessor.
 c.GenerateFeedback.preprocessors = [GetGrades, HideGraderOnlyContent, CSSHTMLHeaderPreprocessor]
+
+# Formulas offline: formgrader's grading page and nbgrader's own feedback load MathJax from a CDN (their
+# templates call nbconvert's mathjax macro without a URL). The course's template folder, first here,
+# replaces that macro by one that loads the MathJax the Jupyter server provides (jupyter-server-mathjax);
+# nbgrader's own templates ('formgrade', 'feedback') stay found after it. dlcourse/instructor/mathjax.py.
+c.HTMLExporter.extra_template_basedirs = nbgrader_template_dirs()

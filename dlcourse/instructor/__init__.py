@@ -6,7 +6,7 @@ code's own imports; docs/architecture.md says which file owns what). Student-fac
 """
 
 LAYERS = [
-    ["config"],                                   # facts: root, assignments, kernel, limits, cell timeout, log
+    ["config", "mathjax"],                        # facts: root, assignments, kernel, limits, ...; where MathJax is
     ["markers", "notebooks"],                     # the marker grammar; running nbgrader and notebooks
     ["nbgrader_ext", "lessons", "records"],       # nbgrader preprocessors; lesson files; grading records
     ["nbgrader_course", "inspection", "isolation"],  # private nbgrader courses; submission checks; limits

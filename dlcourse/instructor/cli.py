@@ -14,6 +14,8 @@
     feedback       regenerate feedback/ (HTML, hidden tests never shown) from autograded/
     grades [DIR]   rewrite grades/<assignment>.csv and grades/overall.csv (students of DIR)
     install-kernel register the 'dlcourse' Jupyter kernel inside the environment
+    mathjax        copy the environment's MathJax to mathjax/ (the pages' formulas, offline; done by every
+                   command that writes pages)
 
 Nothing imports this module: it is the top of the pipeline's layers (docs/architecture.md).
 """
@@ -24,14 +26,20 @@ import sys
 import time
 from pathlib import Path
 
-from dlcourse.instructor import feedback, grading, lessons, samples, site, solutions, tables
+from dlcourse.instructor import feedback, grading, lessons, mathjax, samples, site, solutions, tables
 from dlcourse.instructor.config import DEFAULT_LIMITS, ROOT, GradingLimits, assignments_present, log, students_of
 from dlcourse.instructor.nbgrader_course import generate_releases
 from dlcourse.instructor.notebooks import install_kernel
 
 SAMPLES_GRADES = Path("grades") / "samples"
 COMMANDS = ["build", "lessons", "release", "solutions", "site", "samples", "grade", "feedback", "grades",
-            "install-kernel"]
+            "install-kernel", "mathjax"]
+PAGE_COMMANDS = {"build", "solutions", "site", "grade", "feedback", "mathjax"}  # they write HTML pages
+
+
+def install_mathjax(root):
+    """The course's copy of the environment's MathJax, which every HTML page of the course loads."""
+    return mathjax.install_copy(root)
 
 
 def build_lessons(root):
@@ -109,6 +117,8 @@ def main(argv=None):
     submitted = Path(args.submitted).resolve() if args.submitted else root / "submitted"
     grades_dir = Path(args.grades_dir) if args.grades_dir else root / "grades"
     limits = GradingLimits(time_limit=args.time_limit, memory_limit_gb=args.memory_limit_gb)
+    if args.command in PAGE_COMMANDS:
+        install_mathjax(root)
     if args.command == "install-kernel":
         print(install_kernel())
     elif args.command == "lessons":
@@ -137,6 +147,9 @@ def main(argv=None):
         log(f"feedback regenerated: {len(written)} page(s) under feedback/")
     elif args.command == "grades":
         return write_tables(root, submitted, grades_dir)
+    elif args.command == "mathjax":
+        log(f"MathJax for the course's pages: {Path(mathjax.COPY) / 'MathJax.js'} "
+            f"(from {mathjax.environment_mathjax()})")
     else:
         build(root, args.workers, limits)
     return None

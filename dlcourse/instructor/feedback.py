@@ -26,6 +26,7 @@ import nbformat
 from dlcourse.instructor.config import source_notebooks
 from dlcourse.instructor.markers import (cell_kind, contains_marker, grade_id, is_test_cell, strip_hidden_tests,
                                          strip_mark_scheme, strip_solution_markers)
+from dlcourse.instructor.mathjax import page_url
 from dlcourse.instructor.nbgrader_ext import reduce_error_outputs
 from dlcourse.instructor.notebooks import notebook_html
 from dlcourse.instructor.records import all_records, autograded_points
@@ -128,9 +129,10 @@ def feedback_notebook(record, notebook_name, source, autograded=None):
     return notebook
 
 
-def to_html(notebook):
-    """The feedback page; fails closed: a page that would show any marker is never written."""
-    body = notebook_html(notebook)
+def to_html(notebook, mathjax_url=""):
+    """The feedback page; fails closed: a page that would show any marker is never written.
+    ``mathjax_url``: where the page finds MathJax (mathjax.page_url; else the Jupyter server serving it)."""
+    body = notebook_html(notebook, mathjax_url=mathjax_url)
     marker = contains_marker(body)
     if marker:
         raise RuntimeError(f"feedback would contain the marker {marker!r}")
@@ -158,7 +160,7 @@ def write_feedback(root, student, assignment, record):
             autograded = nbformat.read(graded, as_version=4)
         notebook = feedback_notebook(record, source_path.name, source, autograded)
         target = folder / (source_path.stem + ".html")
-        target.write_text(to_html(notebook), encoding="utf-8")
+        target.write_text(to_html(notebook, page_url(target, root)), encoding="utf-8")
         written.append(target)
     return written
 
