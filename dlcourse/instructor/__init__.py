@@ -8,9 +8,9 @@ code's own imports; docs/architecture.md says which file owns what). Student-fac
 LAYERS = [
     ["config", "mathjax"],                        # facts: root, assignments, kernel, limits, ...; where MathJax is
     ["markers", "notebooks"],                     # the marker grammar; running nbgrader and notebooks
-    ["nbgrader_ext", "lessons", "records"],       # nbgrader preprocessors; lesson files; grading records
-    ["nbgrader_course", "inspection", "isolation"],  # private nbgrader courses; submission checks; limits
-    ["submission", "gradebook", "tables", "feedback", "solutions", "samples"],
+    ["nbgrader_ext", "lessons", "records", "exchange", "lms"],  # + the exchange's folders; LMS import files
+    ["nbgrader_course", "inspection", "isolation", "validate"],  # private courses; checks; limits; validate
+    ["submission", "gradebook", "tables", "feedback", "solutions", "samples", "jupyter_ext"],
     ["grading", "site"],                          # the parallel loop and its single writer; the solutions site
     ["cli"],                                      # the one command line; nothing imports it
 ]
