@@ -101,6 +101,12 @@ def test_an_unreadable_notebook_is_reported(tmp_path):
     assert not report.ok and report.of_kind("problem") and "not a readable notebook" in text
 
 
+def test_validate_stages_the_files_grading_stages():
+    from dlcourse.instructor import submission
+
+    assert validate.STUDENT_FILE_LIMIT == submission.STUDENT_FILE_LIMIT
+
+
 def test_a_ready_report_is_nbgraders_success():
     report = validate.Report(notebook="n.ipynb", checks=2, points=5.0, passed_points=5.0)
     assert nbgrader_reply(validate.report_json(report)) == {"success": True, "value": {}}

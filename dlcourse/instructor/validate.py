@@ -32,6 +32,9 @@ from dlcourse.instructor.nbgrader_ext import StderrToStdout
 from dlcourse.instructor.notebooks import execute_notebook
 
 ANSWER_STUB = "YOUR ANSWER HERE"
+# files beside the notebook copied for the run, as grading stages them (submission.STUDENT_FILE_LIMIT, a later
+# layer: tests/test_validate.py checks that the two agree)
+STUDENT_FILE_LIMIT = 50 * 2**20
 MESSAGE_LIMIT = 300
 NOT_WRITTEN = "not written yet"
 NOT_WRITTEN_HINT = ("(NotImplementedError: a function the check calls still has `raise NotImplementedError()`; "
@@ -104,7 +107,8 @@ def static_findings(notebook):
 
 
 def run_copy(notebook, folder, timeout=CELL_TIMEOUT):
-    """Execute ``notebook`` (a copy, in memory) in a temporary copy of ``folder``; return it, or the problem.
+    """Execute ``notebook`` (a copy, in memory) in a temporary folder holding ``folder``'s small files, as
+    grading stages them; return it, or the problem.
 
     Returns:
     - (executed notebook or None, problem text or "").
@@ -114,11 +118,12 @@ def run_copy(notebook, folder, timeout=CELL_TIMEOUT):
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    scratch = Path(tempfile.mkdtemp(prefix="dlcourse-validate-"))
+    workdir = Path(tempfile.mkdtemp(prefix="dlcourse-validate-"))
     try:
-        workdir = scratch / "work"
-        shutil.copytree(folder, workdir, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__",
-                                                                       "*.ipynb"))
+        # what grading stages beside a notebook: the student's small files, no folder, no other notebook
+        for path in Path(folder).iterdir():
+            if path.is_file() and path.suffix != ".ipynb" and path.stat().st_size < STUDENT_FILE_LIMIT:
+                shutil.copy(path, workdir / path.name)
         execute_notebook(notebook, cwd=workdir, timeout=timeout, allow_errors=True)
         return notebook, ""
     except CellTimeoutError:
@@ -126,7 +131,7 @@ def run_copy(notebook, folder, timeout=CELL_TIMEOUT):
     except DeadKernelError:
         return notebook, "the kernel died (out of memory?); the checks after that cell did not run"
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def check_findings(notebook, report):
