@@ -330,3 +330,19 @@ def test_the_validate_button_runs_the_course_check(page, course_server):
     height = dialog.evaluate("e => e.scrollHeight")
     assert height < 3000, f"the report is {height} px high"
     screenshot(page, "validate-button")
+
+
+def test_readme_links_every_screenshot_the_tests_take():
+    """The screenshots the browser tests write (./course screenshots) are committed and linked from README."""
+    import re
+
+    names = set()
+    for module in ("test_browser.py", "test_mathjax.py"):
+        text = (ROOT / "tests" / module).read_text(encoding="utf-8")
+        names |= set(re.findall(r'screenshot\(page, "([a-z-]+)"', text))
+        if 'f"{kind}-page-formulas"' in text:  # test_mathjax: one per kind of page
+            names |= {"feedback-page-formulas", "solutions-page-formulas"}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = sorted(n for n in names if f"docs/screenshots/{n}.png" not in readme)
+    absent = sorted(n for n in names if not (ROOT / "docs" / "screenshots" / f"{n}.png").is_file())
+    assert not missing and not absent, f"README lacks {missing}; docs/screenshots lacks {absent}: ./course screenshots"
