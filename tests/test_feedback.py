@@ -66,6 +66,8 @@ def test_nbgraders_own_feedback_hides_hidden_tests_too(graded):
     run_nbgrader(["generate_feedback", DEMO, "--student", "hiddenfail", "--force"], cwd=root)
     theirs = (root / "feedback" / "hiddenfail" / DEMO / "demo.html").read_text(encoding="utf-8")
     assert "add(10, -4)" in theirs and TOKEN not in theirs and "HIDDEN TESTS" not in theirs
+    # formulas offline: the course's MathJax macro replaced nbgrader's CDN one (nbgrader_config.py)
+    assert "cdnjs" not in theirs and "static/jupyter_server_mathjax/MathJax.js" in theirs
     # ./course feedback rewrites ours from autograded/ (nothing executed again)
     written = feedback.regenerate(root)
     assert root / "feedback" / "hiddenfail" / DEMO / "demo.html" in written

@@ -6,11 +6,11 @@ code's own imports; docs/architecture.md says which file owns what). Student-fac
 """
 
 LAYERS = [
-    ["config", "sandbox"],                        # facts: root, assignments, kernel, limits; the sandbox
+    ["config", "sandbox", "mathjax"],             # facts; the sandbox; where MathJax is
     ["markers", "notebooks", "execution"],        # the marker grammar; running nbgrader, notebooks and cells
-    ["nbgrader_ext", "lessons", "records", "guard"],  # preprocessors; lesson files; records; tamper evidence
-    ["nbgrader_course", "inspection", "kernels", "gradebook"],  # stock nbgrader; checks; kernels; gradebook
-    ["submission", "tables", "feedback", "solutions", "samples"],  # one submission; what is read from results
+    ["nbgrader_ext", "lessons", "records", "guard", "exchange", "lms"],  # + tamper evidence; exchange; LMS files
+    ["nbgrader_course", "inspection", "kernels", "gradebook", "validate"],  # stock nbgrader; checks; kernels; ...
+    ["submission", "tables", "feedback", "solutions", "samples", "jupyter_ext"],  # one submission; results
     ["worker", "site", "bench"],                  # a worker's task; the solutions site; the speed benchmark
     ["grading"],                                  # a folder of submissions on Dask; the single writer
     ["cli"],                                      # the one command line; nothing imports it

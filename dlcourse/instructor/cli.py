@@ -16,6 +16,19 @@
     bench          measure grading speed side by side: the floor, stock nbgrader, ./course grade with 1 and
                    2 workers, a five-practical submission (--students N, --quick skips the five practicals)
     install-kernel register the 'dlcourse' Jupyter kernel inside the environment
+    mathjax        copy the environment's MathJax to mathjax/ (the pages' formulas, offline; done by every
+                   command that writes pages)
+
+The exchange, the student's check and the LMS (each has its own --help):
+    exchange-setup create the nbgrader exchange (nbgrader_config.py: $DLCOURSE_EXCHANGE or exchange/) with
+                   its permissions, and write the students' nbgrader config (--student-config FILE)
+    publish [A..]  release assignments to the exchange (nbgrader release_assignment; default: all)
+    collect [A..]  collect the submissions from the exchange into submitted/ (then: ./course grade submitted/)
+    return-feedback [A..]  release the feedback pages to the students (nbgrader release_feedback)
+    validate NB    check a notebook as grading would, without writing it: one line per failed check,
+                   unanswered written answers apart (exit 0 when ready to submit)
+    lms            grades/moodle.csv and grades/canvas.csv, the LMS import files (--moodle-id, --section)
+    screenshots    run the browser tests and write their screenshots to docs/screenshots/
 
 Nothing imports this module: it is the top of the pipeline's layers (docs/architecture.md).
 """
@@ -26,15 +39,24 @@ import sys
 import time
 from pathlib import Path
 
-from dlcourse.instructor import bench, feedback, grading, lessons, samples, site, solutions, tables
-from dlcourse.instructor.config import DEFAULT_LIMITS, ROOT, GradingLimits, assignments_present, log, students_of
+from dlcourse.instructor import (bench, exchange, feedback, grading, lessons, lms, mathjax, samples, site, solutions,
+                                 tables, validate)
+from dlcourse.instructor.config import (DEFAULT_LIMITS, ROOT, GradingLimits, assignments_present, log, students_of,
+                                        tool_environment)
 from dlcourse.instructor.gradebook import gradebook_url
 from dlcourse.instructor.nbgrader_course import generate_releases
-from dlcourse.instructor.notebooks import install_kernel
+from dlcourse.instructor.notebooks import install_kernel, run_nbgrader
 
 SAMPLES_GRADES = Path("grades") / "samples"
 COMMANDS = ["build", "lessons", "release", "solutions", "site", "samples", "grade", "feedback", "grades",
-            "bench", "install-kernel"]
+            "bench", "install-kernel", "mathjax"]
+LOOP_COMMANDS = ["exchange-setup", "publish", "collect", "return-feedback", "validate", "lms", "screenshots"]
+PAGE_COMMANDS = {"build", "solutions", "site", "grade", "feedback", "mathjax"}  # they write HTML pages
+
+
+def install_mathjax(root):
+    """The course's copy of the environment's MathJax, which every HTML page of the course loads."""
+    return mathjax.install_copy(root)
 
 
 def build_lessons(root):
@@ -105,7 +127,7 @@ def build(root, options):
 def parser():
     result = argparse.ArgumentParser(prog="./course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    result.add_argument("command", nargs="?", default="build", choices=COMMANDS)
+    result.add_argument("command", nargs="?", default="build", choices=COMMANDS + LOOP_COMMANDS)
     result.add_argument("submitted", nargs="?", default=None,
                         help="grade/grades: the folder <student>/<assignment>/<notebook>.ipynb (default: submitted/)")
     result.add_argument("--workers", type=int, default=None,
@@ -133,14 +155,132 @@ def parser():
     return result
 
 
+def loop_parser():
+    """The options of the exchange, validate, lms and screenshots commands."""
+    result = argparse.ArgumentParser(prog="./course", description="The exchange, the student's check, the LMS.")
+    result.add_argument("command", choices=LOOP_COMMANDS)
+    result.add_argument("names", nargs="*", help="publish/collect/return-feedback: assignments (default: all "
+                        "released); validate: the notebook")
+    result.add_argument("--submitted", default=None, help="return-feedback: the collected folder (submitted/)")
+    result.add_argument("--force", action="store_true", help="publish: replace an assignment already released")
+    result.add_argument("--student-config", default=None,
+                        help="exchange-setup: write the students' nbgrader config to this file")
+    result.add_argument("--lms", default="moodle,canvas", help="lms: moodle, canvas or both (default)")
+    result.add_argument("--moodle-id", default="username", choices=sorted(lms.MOODLE_IDENTIFIERS),
+                        help="lms: the Moodle user field to match students on (default username)")
+    result.add_argument("--section", default="", help="lms: the Canvas section of every student")
+    result.add_argument("--grades-dir", default=None, help="lms: where the CSVs go (default grades/)")
+    result.add_argument("--json", action="store_true", help="validate: print the report as JSON")
+    result.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
+    return result
+
+
+def released_assignments(root, names):
+    known = [a for a in assignments_present(root) if (root / "release" / a).is_dir()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"./course: not released (run ./course release first): {', '.join(unknown)}")
+    return list(names) or known
+
+
+def exchange_setup(root, student_config_path):
+    modes, blocked = exchange.setup_exchange(root)
+    for folder, mode in modes.items():
+        log(f"exchange: {folder} ({oct(mode)})")
+    for folder in blocked:
+        log(f"WARNING: students cannot traverse {folder}: the exchange is unreachable for them")
+    text = exchange.student_config(root)
+    if student_config_path:
+        Path(student_config_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(student_config_path).write_text(text, encoding="utf-8")
+        log(f"students' nbgrader config written: {student_config_path}")
+    else:
+        log("students' nbgrader config (for /etc/jupyter/nbgrader_config.py):\n" + text)
+
+
+def run_exchange_step(root, command, assignments, submitted, force):
+    """publish, collect or return-feedback, for each assignment, through nbgrader's own commands."""
+    for assignment in assignments:
+        if command == "publish":
+            run_nbgrader(["release_assignment", assignment] + (["--force"] if force else []), cwd=root)
+            log(f"published {assignment} to the exchange")
+        elif command == "collect":
+            run_nbgrader(["collect", assignment, "--update"], cwd=root)
+            count = len(list(submitted.glob(f"*/{assignment}")))
+            log(f"collected {assignment}: {count} submission(s) in {submitted} (next: ./course grade {submitted})")
+        else:
+            staged, missing = exchange.stage_feedback(root, submitted, assignment)
+            if not staged:
+                log(f"{assignment}: no feedback of a collected submission to return")
+                continue
+            exclude = ["--CourseDirectory.student_id_exclude=" + ",".join(missing)] if missing else []
+            run_nbgrader(["release_feedback", assignment] + exclude, cwd=root)
+            log(f"returned the feedback of {assignment} to {len(staged)} student(s): {', '.join(staged)}")
+
+
+def write_lms(root, args):
+    """The Moodle and Canvas grade-import files, from the gradebook's totals (written answers included)."""
+    grades_dir = Path(args.grades_dir) if args.grades_dir else root / "grades"
+    url = gradebook_url(root, getattr(args, "db_url", None))
+    rows = lms.rows_from_grade_rows(tables.grade_rows(root, None, url))
+    students = lms.students_from_gradebook(url)
+    order = assignments_present(root)
+    written = []
+    if "moodle" in args.lms:
+        header, lines, skipped = lms.moodle_table(rows, students, args.moodle_id, order)
+        written.append(lms.write_csv(grades_dir / "moodle.csv", header, lines))
+        for student in skipped:
+            log(f"WARNING: moodle.csv leaves out {student}: no {args.moodle_id} in the gradebook")
+    if "canvas" in args.lms:
+        header, lines = lms.canvas_table(rows, students, args.section, order=order)
+        written.append(lms.write_csv(grades_dir / "canvas.csv", header, lines))
+    maxima = lms.grade_table(rows, order)[1]
+    log("LMS files: " + ", ".join(map(str, written)) + "; grade item maxima: "
+        + ", ".join(f"{a} {m:g}" for a, m in maxima.items()))
+    return written
+
+
+def loop_main(argv):
+    """The exchange, validate, lms and screenshots commands; returns what they produced."""
+    args = loop_parser().parse_args(argv)
+    root = Path(args.root).resolve()
+    if args.command == "validate":
+        if len(args.names) != 1:
+            raise SystemExit("./course validate: name one notebook")
+        sys.exit(validate.main(args.names + (["--json"] if args.json else [])))
+    if args.command == "lms":
+        return write_lms(root, args)
+    if args.command == "screenshots":
+        sys.exit(take_screenshots(root))
+    if args.command == "exchange-setup":
+        return exchange_setup(root, args.student_config)
+    submitted = Path(args.submitted).resolve() if args.submitted else root / "submitted"
+    return run_exchange_step(root, args.command, released_assignments(root, args.names), submitted, args.force)
+
+
+def take_screenshots(root):
+    """Run the browser tests with DLCOURSE_SCREENSHOTS=docs/screenshots; returns pytest's exit status."""
+    import subprocess
+
+    env = tool_environment({"DLCOURSE_SCREENSHOTS": str(root / "docs" / "screenshots")})
+    command = [sys.executable, "-m", "pytest", "-p", "no:xdist", "-o", "addopts=", "-q",
+               "tests/test_browser.py", "tests/test_mathjax.py"]
+    return subprocess.run(command, cwd=root, env=env, check=False).returncode
+
+
 def main(argv=None):
     """Run one command; returns what it produced (the records, for grade)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in LOOP_COMMANDS:
+        return loop_main(argv)
     args = parser().parse_args(argv)
     root = Path(args.root).resolve()
     submitted = Path(args.submitted).resolve() if args.submitted else root / "submitted"
     grades_dir = Path(args.grades_dir) if args.grades_dir else root / "grades"
     args.limits = GradingLimits(time_limit=args.time_limit, cell_timeout=args.cell_timeout,
                                 memory_limit_gb=args.memory_limit_gb)
+    if args.command in PAGE_COMMANDS:
+        install_mathjax(root)
     if args.command == "install-kernel":
         print(install_kernel())
     elif args.command == "lessons":
@@ -175,6 +315,9 @@ def main(argv=None):
         return figures
     elif args.command == "grades":
         return write_tables(root, submitted, grades_dir, args.db_url)
+    elif args.command == "mathjax":
+        log(f"MathJax for the course's pages: {Path(mathjax.COPY) / 'MathJax.js'} "
+            f"(from {mathjax.environment_mathjax()})")
     else:
         build(root, args)
     return None

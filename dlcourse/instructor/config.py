@@ -28,6 +28,8 @@ KERNEL_ENV = {
 CELL_TIMEOUT = 300  # seconds
 
 
+STUDENT_FILE_LIMIT = 50 * 2**20  # bytes: data files a student added next to the notebooks are copied up to this
+
 # What a solution region becomes in the student's copy (nbgrader_config.py sets ClearSolutions from these).
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"

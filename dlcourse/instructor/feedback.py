@@ -27,6 +27,7 @@ from dlcourse.instructor.config import source_notebooks
 from dlcourse.instructor.gradebook import gradebook_url, submission_grades
 from dlcourse.instructor.markers import (cell_kind, contains_marker, grade_id, is_test_cell, replace_solutions,
                                          strip_hidden_tests, strip_mark_scheme, strip_solution_markers)
+from dlcourse.instructor.mathjax import page_url
 from dlcourse.instructor.nbgrader_ext import reduce_error_outputs
 from dlcourse.instructor.notebooks import notebook_html
 from dlcourse.instructor.records import all_records
@@ -208,8 +209,10 @@ def withheld_notebook(record, notebook_name, leaked):
     return notebook
 
 
-def to_html(notebook):
-    return notebook_html(notebook)
+def to_html(notebook, mathjax_url=""):
+    """The feedback page. ``mathjax_url``: where the page finds MathJax (mathjax.page_url; else the Jupyter
+    server serving it)."""
+    return notebook_html(notebook, mathjax_url=mathjax_url)
 
 
 def write_feedback(root, student, assignment, record, db_url=None):
@@ -239,7 +242,7 @@ def write_feedback(root, student, assignment, record, db_url=None):
         if leaked:  # fail closed: this page is never published
             notebook = withheld_notebook(record, source_path.name, leaked)
         target = folder / (source_path.stem + ".html")
-        target.write_text(to_html(notebook), encoding="utf-8")
+        target.write_text(to_html(notebook, page_url(target, root)), encoding="utf-8")
         written.append(target)
     return written
 

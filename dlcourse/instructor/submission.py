@@ -25,13 +25,12 @@ import nbformat
 from ipykernel.compiler import get_tmp_hash_seed, murmur2_x86
 from nbgrader.utils import determine_grade
 
-from dlcourse.instructor.config import GradingLimits
+from dlcourse.instructor.config import STUDENT_FILE_LIMIT, GradingLimits
 from dlcourse.instructor.guard import (HEARTBEAT, describe_event, is_tampering, module_aliases, names_defined,
                                        new_nonce, remember_expression, scan_code, test_expression, verify)
 from dlcourse.instructor.inspection import inspect_submission, restore_from_source, student_copy
 from dlcourse.instructor.markers import bonus_points, cell_kind, grade_id
 
-STUDENT_FILE_LIMIT = 50 * 2**20  # data files a student added next to the notebooks, copied up to this size
 
 
 def payload_for(job, root, limits: GradingLimits, sandboxed):
