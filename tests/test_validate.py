@@ -121,7 +121,7 @@ def test_course_validate_on_a_real_untouched_release_is_short(capsys):
     tests = [c for c in notebook.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
              and c.metadata.nbgrader.get("points")]
     answers = [c for c in notebook.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")]
-    failed = [line for line in text.splitlines() if line.endswith(": NotImplementedError: not written yet")]
+    failed = [line for line in text.splitlines() if ": NotImplementedError: not written yet" in line]
     assert len(failed) == len(tests), text
     assert len(text.splitlines()) <= len(tests) + len(answers) + 5, text
     assert "Traceback" not in text and "# Checks:" not in text

@@ -13,5 +13,6 @@ LAYERS = [
     ["submission", "tables", "feedback", "solutions", "samples", "jupyter_ext"],  # one submission; results
     ["worker", "site", "bench"],                  # a worker's task; the solutions site; the speed benchmark
     ["grading"],                                  # a folder of submissions on Dask; the single writer
+    ["watch"],                                    # grading on submission, from the exchange
     ["cli"],                                      # the one command line; nothing imports it
 ]

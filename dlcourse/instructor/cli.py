@@ -13,6 +13,8 @@
                    writes autograded/, feedback/, the course gradebook.db and grades/*.csv
     feedback       regenerate feedback/ (HTML, hidden tests never shown) from autograded/
     grades [DIR]   rewrite grades/<assignment>.csv and grades/overall.csv (students of DIR)
+    watch          grading on submission: collect each new submission from the exchange, grade it, write the
+                   tables, release its feedback (--interval seconds between looks); survives a restart
     bench          measure grading speed side by side: the floor, stock nbgrader, ./course grade with 1 and
                    2 workers, a five-practical submission (--students N, --quick skips the five practicals)
     install-kernel register the 'dlcourse' Jupyter kernel inside the environment
@@ -40,7 +42,7 @@ import time
 from pathlib import Path
 
 from dlcourse.instructor import (bench, exchange, feedback, grading, lessons, lms, mathjax, samples, site, solutions,
-                                 tables, validate)
+                                 tables, validate, watch)
 from dlcourse.instructor.config import (DEFAULT_LIMITS, ROOT, GradingLimits, assignments_present, log, students_of,
                                         tool_environment)
 from dlcourse.instructor.gradebook import gradebook_url
@@ -49,7 +51,7 @@ from dlcourse.instructor.notebooks import install_kernel, run_nbgrader
 
 SAMPLES_GRADES = Path("grades") / "samples"
 COMMANDS = ["build", "lessons", "release", "solutions", "site", "samples", "grade", "feedback", "grades",
-            "bench", "install-kernel", "mathjax"]
+            "bench", "watch", "install-kernel", "mathjax"]
 LOOP_COMMANDS = ["exchange-setup", "publish", "collect", "return-feedback", "validate", "lms", "screenshots"]
 PAGE_COMMANDS = {"build", "solutions", "site", "grade", "feedback", "mathjax"}  # they write HTML pages
 
@@ -150,6 +152,9 @@ def parser():
                         help="the gradebook's SQLAlchemy URL (default: sqlite:///<course>/gradebook.db)")
     result.add_argument("--profile", action="store_true", help="grade: print the slowest cells of the run")
     result.add_argument("--students", type=int, default=10, help="bench: copies of practical 1 (default 10)")
+    result.add_argument("--interval", type=float, default=10.0,
+                        help="watch: seconds between two looks at the exchange (default %(default)s)")
+    result.add_argument("--rounds", type=int, default=None, help=argparse.SUPPRESS)  # watch: stop after N (tests)
     result.add_argument("--quick", action="store_true", help="bench: skip the five-practical submission")
     result.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)  # a copy of the course (tests)
     return result
@@ -309,6 +314,15 @@ def main(argv=None):
     elif args.command == "feedback":
         written = feedback.regenerate(root, db_url=args.db_url)
         log(f"feedback regenerated: {len(written)} page(s) under feedback/")
+    elif args.command == "watch":
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        options = {"workers": args.workers, "limits": args.limits, "sandboxed": not args.no_sandbox,
+                   "scheduler": args.scheduler, "db_url": args.db_url}
+        try:
+            watch.watch(root, options, lambda r, s: write_tables(r, s, grades_dir, args.db_url), args.interval,
+                        args.rounds)
+        except KeyboardInterrupt:
+            log("watch stopped: what was graded and released is kept")
     elif args.command == "bench":
         figures = bench.measure(args.students, five=not args.quick, log=log)
         print("\n".join(bench.report(figures, args.students)))

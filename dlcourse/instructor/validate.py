@@ -76,6 +76,8 @@ def error_message(cell):
             name, value = output.get("ename", "Error"), one_line(output.get("evalue", ""))
             if name == "NotImplementedError" and not value:
                 return f"NotImplementedError: {NOT_WRITTEN}"
+            if "raised NotImplementedError" in value:  # a check that names the stub it called
+                return f"NotImplementedError: {NOT_WRITTEN} ({value.split(' raised NotImplementedError')[0]})"
             return f"{name}: {value}" if value else name
     return ""
 
@@ -207,7 +209,7 @@ def format_report(report):
                 points = f" ({points_text(finding.points)})" if finding.points else ""
                 detail = "" if kind == "unanswered" else f": {finding.message}"
                 lines.append(f"  {finding.name}{points}{detail}")
-    if any(f.message == f"NotImplementedError: {NOT_WRITTEN}" for f in failed):
+    if any(f.message.startswith(f"NotImplementedError: {NOT_WRITTEN}") for f in failed):
         lines.append(NOT_WRITTEN_HINT)
     if report.ok:
         lines.append("Every check passes and every written answer is answered: ready to submit.")
