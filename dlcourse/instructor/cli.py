@@ -53,7 +53,7 @@ SAMPLES_GRADES = Path("grades") / "samples"
 COMMANDS = ["build", "lessons", "release", "solutions", "site", "samples", "grade", "feedback", "grades",
             "bench", "watch", "install-kernel", "mathjax"]
 LOOP_COMMANDS = ["exchange-setup", "publish", "collect", "return-feedback", "validate", "lms", "screenshots"]
-PAGE_COMMANDS = {"build", "solutions", "site", "grade", "feedback", "mathjax"}  # they write HTML pages
+PAGE_COMMANDS = {"build", "solutions", "site", "grade", "watch", "feedback", "mathjax"}  # they write HTML pages
 
 
 def install_mathjax(root):
@@ -273,6 +273,73 @@ def take_screenshots(root):
     return subprocess.run(command, cwd=root, env=env, check=False).returncode
 
 
+def run_grade(root, args, submitted, grades_dir):
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # terminate like Ctrl-C: stop the workers
+    try:
+        return grade(root, submitted, grades_dir, args)
+    except KeyboardInterrupt:
+        log("interrupted: what was graded is kept; run the same command again to resume")
+        sys.exit(130)
+    except grading.GradingRefused as refusal:
+        log(str(refusal))
+        sys.exit(2)
+
+
+def run_watch(root, args, submitted, grades_dir):
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    options = {"workers": args.workers, "limits": args.limits, "sandboxed": not args.no_sandbox,
+               "scheduler": args.scheduler, "db_url": args.db_url}
+    try:
+        watch.watch(root, options, lambda r, s: write_tables(r, s, grades_dir, args.db_url), args.interval,
+                    args.rounds)
+    except KeyboardInterrupt:
+        log("watch stopped: what was graded and released is kept")
+
+
+def run_bench(root, args, submitted, grades_dir):
+    figures = bench.measure(args.students, five=not args.quick, log=log)
+    print("\n".join(bench.report(figures, args.students)))
+    return figures
+
+
+def run_feedback(root, args, submitted, grades_dir):
+    written = feedback.regenerate(root, db_url=args.db_url)
+    log(f"feedback regenerated: {len(written)} page(s) under feedback/")
+    return written
+
+
+def run_solutions(root, args, submitted, grades_dir):
+    build_lessons(root)
+    solutions.execute_solutions(root, force=args.force)
+    build_site(root)
+
+
+def run_release(root, args, submitted, grades_dir):
+    build_lessons(root)
+    generate_releases(root)
+
+
+def run_mathjax(root, args, submitted, grades_dir):
+    log(f"MathJax for the course's pages: {Path(mathjax.COPY) / 'MathJax.js'} (from {mathjax.environment_mathjax()})")
+
+
+HANDLERS = {
+    "install-kernel": lambda root, args, submitted, grades_dir: print(install_kernel()),
+    "lessons": lambda root, args, submitted, grades_dir: build_lessons(root),
+    "release": run_release,
+    "solutions": run_solutions,
+    "site": lambda root, args, submitted, grades_dir: build_site(root),
+    "samples": lambda root, args, submitted, grades_dir: build_samples(root),
+    "grade": run_grade,
+    "watch": run_watch,
+    "feedback": run_feedback,
+    "bench": run_bench,
+    "grades": lambda root, args, submitted, grades_dir: write_tables(root, submitted, grades_dir, args.db_url),
+    "mathjax": run_mathjax,
+    "build": lambda root, args, submitted, grades_dir: build(root, args),
+}
+
+
 def main(argv=None):
     """Run one command; returns what it produced (the records, for grade)."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -286,55 +353,7 @@ def main(argv=None):
                                 memory_limit_gb=args.memory_limit_gb)
     if args.command in PAGE_COMMANDS:
         install_mathjax(root)
-    if args.command == "install-kernel":
-        print(install_kernel())
-    elif args.command == "lessons":
-        return build_lessons(root)
-    elif args.command == "release":
-        build_lessons(root)
-        generate_releases(root)
-    elif args.command == "solutions":
-        build_lessons(root)
-        solutions.execute_solutions(root, force=args.force)
-        build_site(root)
-    elif args.command == "site":
-        build_site(root)
-    elif args.command == "samples":
-        build_samples(root)
-    elif args.command == "grade":
-        signal.signal(signal.SIGTERM, signal.default_int_handler)  # terminate like Ctrl-C: stop the workers
-        try:
-            return grade(root, submitted, grades_dir, args)
-        except KeyboardInterrupt:
-            log("interrupted: what was graded is kept; run the same command again to resume")
-            sys.exit(130)
-        except grading.GradingRefused as refusal:
-            log(str(refusal))
-            sys.exit(2)
-    elif args.command == "feedback":
-        written = feedback.regenerate(root, db_url=args.db_url)
-        log(f"feedback regenerated: {len(written)} page(s) under feedback/")
-    elif args.command == "watch":
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
-        options = {"workers": args.workers, "limits": args.limits, "sandboxed": not args.no_sandbox,
-                   "scheduler": args.scheduler, "db_url": args.db_url}
-        try:
-            watch.watch(root, options, lambda r, s: write_tables(r, s, grades_dir, args.db_url), args.interval,
-                        args.rounds)
-        except KeyboardInterrupt:
-            log("watch stopped: what was graded and released is kept")
-    elif args.command == "bench":
-        figures = bench.measure(args.students, five=not args.quick, log=log)
-        print("\n".join(bench.report(figures, args.students)))
-        return figures
-    elif args.command == "grades":
-        return write_tables(root, submitted, grades_dir, args.db_url)
-    elif args.command == "mathjax":
-        log(f"MathJax for the course's pages: {Path(mathjax.COPY) / 'MathJax.js'} "
-            f"(from {mathjax.environment_mathjax()})")
-    else:
-        build(root, args)
-    return None
+    return HANDLERS[args.command](root, args, submitted, grades_dir)
 
 
 if __name__ == "__main__":
