@@ -29,7 +29,7 @@ from dlcourse.instructor.markers import (cell_kind, contains_marker, grade_id, i
                                          strip_hidden_tests, strip_mark_scheme, strip_solution_markers)
 from dlcourse.instructor.mathjax import page_url
 from dlcourse.instructor.nbgrader_ext import reduce_error_outputs
-from dlcourse.instructor.notebooks import notebook_html
+from dlcourse.instructor.notebooks import notebook_html, stylesheet_for
 from dlcourse.instructor.records import all_records
 
 MESSAGE_LIMIT = 1500
@@ -209,10 +209,10 @@ def withheld_notebook(record, notebook_name, leaked):
     return notebook
 
 
-def to_html(notebook, mathjax_url=""):
+def to_html(notebook, mathjax_url="", stylesheet=None):
     """The feedback page. ``mathjax_url``: where the page finds MathJax (mathjax.page_url; else the Jupyter
-    server serving it)."""
-    return notebook_html(notebook, mathjax_url=mathjax_url)
+    server serving it); ``stylesheet``: the URL of feedback/style.css from the page."""
+    return notebook_html(notebook, mathjax_url=mathjax_url, stylesheet=stylesheet)
 
 
 def write_feedback(root, student, assignment, record, db_url=None):
@@ -242,7 +242,8 @@ def write_feedback(root, student, assignment, record, db_url=None):
         if leaked:  # fail closed: this page is never published
             notebook = withheld_notebook(record, source_path.name, leaked)
         target = folder / (source_path.stem + ".html")
-        target.write_text(to_html(notebook, page_url(target, root)), encoding="utf-8")
+        target.write_text(to_html(notebook, page_url(target, root), stylesheet_for(target, root / "feedback")),
+                          encoding="utf-8")
         written.append(target)
     return written
 

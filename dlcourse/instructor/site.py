@@ -14,7 +14,7 @@ import nbformat
 
 from dlcourse.instructor.config import ASSIGNMENTS
 from dlcourse.instructor.mathjax import page_url
-from dlcourse.instructor.notebooks import notebook_html
+from dlcourse.instructor.notebooks import notebook_html, stylesheet_for
 
 INDEX_STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; }
@@ -52,7 +52,8 @@ def build_site(root):
             notebook = nbformat.read(path, as_version=4)
             title = notebook_title(notebook, path.stem)
             page = path.with_suffix(".html")
-            page.write_text(notebook_html(notebook, title, page_url(page, root)), encoding="utf-8")
+            page.write_text(notebook_html(notebook, title, page_url(page, root), stylesheet_for(page, solutions)),
+                            encoding="utf-8")
             figures = sum(1 for cell in notebook.cells if cell.cell_type == "code"
                           for output in cell.get("outputs", []) if "image/png" in output.get("data", {}))
             items.append((folder.name, page.relative_to(solutions).as_posix(), title, figures))
