@@ -9,7 +9,8 @@ LAYERS = [
     ["config"],                                   # facts: root, assignments, kernel, limits, cell timeout, log
     ["markers", "notebooks"],                     # the marker grammar; running nbgrader and notebooks
     ["nbgrader_ext", "lessons", "records"],       # nbgrader preprocessors; lesson files; grading records
-    ["nbgrader_course", "inspection", "isolation"],  # private nbgrader courses; submission checks; limits
+    ["nbgrader_course", "inspection", "isolation", "variants"],  # private courses; submission checks; limits;
+                                                  # a notebook run with cells replaced, scored like nbgrader
     ["submission", "gradebook", "tables", "feedback", "solutions", "samples"],
     ["grading", "site"],                          # the parallel loop and its single writer; the solutions site
     ["cli"],                                      # the one command line; nothing imports it
