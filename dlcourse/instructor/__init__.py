@@ -8,7 +8,8 @@ code's own imports; docs/architecture.md says which file owns what). Student-fac
 LAYERS = [
     ["config"],                                   # facts: root, assignments, kernel, limits, cell timeout, log
     ["markers", "notebooks"],                     # the marker grammar; running nbgrader and notebooks
-    ["nbgrader_ext", "lessons", "records"],       # nbgrader preprocessors; lesson files; grading records
+    ["nbgrader_ext", "lessons", "records", "mutation", "cellflow"],  # preprocessors; lessons; records; mutation
+                                                  # operators; how an answer flows through the cells
     ["nbgrader_course", "inspection", "isolation", "variants"],  # private courses; submission checks; limits;
                                                   # a notebook run with cells replaced, scored like nbgrader
     ["submission", "gradebook", "tables", "feedback", "solutions", "samples"],
