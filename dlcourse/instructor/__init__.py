@@ -12,7 +12,7 @@ LAYERS = [
                                                   # operators; how an answer flows through the cells
     ["nbgrader_course", "inspection", "isolation", "variants"],  # private courses; submission checks; limits;
                                                   # a notebook run with cells replaced, scored like nbgrader
-    ["submission", "gradebook", "tables", "feedback", "solutions", "samples"],
+    ["submission", "gradebook", "tables", "feedback", "solutions", "samples", "mutants"],
     ["grading", "site"],                          # the parallel loop and its single writer; the solutions site
     ["cli"],                                      # the one command line; nothing imports it
 ]

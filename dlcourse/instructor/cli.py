@@ -13,6 +13,10 @@
                    writes autograded/, feedback/, the course gradebook.db and grades/*.csv
     feedback       regenerate feedback/ (HTML, hidden tests never shown) from autograded/
     grades [DIR]   rewrite grades/<assignment>.csv and grades/overall.csv (students of DIR)
+    mutants [A]    mutation testing of the hidden tests: mutate the solution code of assignment A (default:
+                   every assignment), grade each mutant with the real tests on --workers kernels, print the
+                   mutation score per exercise and the surviving mutants (--exercise, --max-mutants, --seed,
+                   --operators, --json)
     install-kernel register the 'dlcourse' Jupyter kernel inside the environment
 
 Nothing imports this module: it is the top of the pipeline's layers (docs/architecture.md).
@@ -24,14 +28,14 @@ import sys
 import time
 from pathlib import Path
 
-from dlcourse.instructor import feedback, grading, lessons, samples, site, solutions, tables
+from dlcourse.instructor import feedback, grading, lessons, mutants, samples, site, solutions, tables
 from dlcourse.instructor.config import DEFAULT_LIMITS, ROOT, GradingLimits, assignments_present, log, students_of
 from dlcourse.instructor.nbgrader_course import generate_releases
 from dlcourse.instructor.notebooks import install_kernel
 
 SAMPLES_GRADES = Path("grades") / "samples"
 COMMANDS = ["build", "lessons", "release", "solutions", "site", "samples", "grade", "feedback", "grades",
-            "install-kernel"]
+            "mutants", "install-kernel"]
 
 
 def build_lessons(root):
@@ -80,14 +84,42 @@ def build(root, workers, limits):
     log(f"main job done in {time.perf_counter() - start:.1f} s")
 
 
+def run_mutants(root, assignment, args):
+    """``./course mutants [assignment]``: print each assignment's mutation report; returns the reports."""
+    import json
+
+    names = [assignment] if assignment else assignments_present(root)
+    unknown = [name for name in names if name not in assignments_present(root)]
+    if unknown:
+        raise SystemExit(f"./course mutants: no assignment {unknown[0]!r} in {root / 'source'}; "
+                         f"the assignments are: {', '.join(assignments_present(root))}")
+    operators = tuple(args.operators.split(",")) if args.operators else mutants.OPERATORS
+    wrong = sorted(set(operators) - set(mutants.OPERATORS))
+    if wrong:
+        raise SystemExit(f"./course mutants: unknown operator(s) {', '.join(wrong)}; "
+                         f"the operators are: {', '.join(mutants.OPERATORS)}")
+    reports = []
+    for name in names:
+        report = mutants.mutation_test(root, name, args.workers, args.exercise, args.max_mutants, args.seed,
+                                       operators, args.memory_limit_gb, args.scratch, log)
+        print(mutants.format_report(report), flush=True)
+        reports.append(report)
+    if args.json:
+        Path(args.json).write_text(json.dumps([mutants.report_json(r) for r in reports], indent=1) + "\n")
+        log(f"mutation reports written to {args.json}")
+    return reports
+
+
 def parser():
     result = argparse.ArgumentParser(prog="./course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     result.add_argument("command", nargs="?", default="build", choices=COMMANDS)
     result.add_argument("submitted", nargs="?", default=None,
-                        help="grade/grades: the folder <student>/<assignment>/<notebook>.ipynb (default: submitted/)")
+                        help="grade/grades: the folder <student>/<assignment>/<notebook>.ipynb (default: submitted/); "
+                             "mutants: the assignment (default: every assignment)")
     result.add_argument("--workers", type=int, default=None,
-                        help="grade, build: submissions graded at once (default: the number of cores)")
+                        help="grade, build: submissions graded at once; mutants: kernels at once "
+                             "(default: the number of cores)")
     result.add_argument("--force", action="store_true",
                         help="grade: regrade submissions already graded; solutions: re-execute")
     result.add_argument("--time-limit", type=float, default=DEFAULT_LIMITS.time_limit,
@@ -98,6 +130,15 @@ def parser():
     result.add_argument("--no-progress", action="store_true", help="grade: no progress bar")
     result.add_argument("--scratch", default=None,
                         help="grade: where private grading folders go (default: the system's temporary folder)")
+    result.add_argument("--exercise", action="append", default=None,
+                        help="mutants: only this exercise (a solution cell id; repeat for several)")
+    result.add_argument("--max-mutants", type=int, default=None,
+                        help="mutants: at most this many mutants per exercise, a random sample (default: all)")
+    result.add_argument("--seed", type=int, default=0, help="mutants: the seed of the sample (default %(default)s)")
+    result.add_argument("--operators", default=None,
+                        help="mutants: comma-separated mutation operators (default: all of "
+                             + ",".join(mutants.OPERATORS) + ")")
+    result.add_argument("--json", default=None, help="mutants: also write the reports to this JSON file")
     result.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)  # a copy of the course (tests)
     return result
 
@@ -137,6 +178,8 @@ def main(argv=None):
         log(f"feedback regenerated: {len(written)} page(s) under feedback/")
     elif args.command == "grades":
         return write_tables(root, submitted, grades_dir)
+    elif args.command == "mutants":
+        return run_mutants(root, args.submitted, args)
     else:
         build(root, args.workers, limits)
     return None
