@@ -67,6 +67,7 @@ class Verdict:
     mutant: object  # a mutation.Mutant
     status: str  # "killed", "survived", or "not judged" (no test cell judges its exercise)
     killed_by: str = ""  # the grade id of the first judging cell that failed, or "timeout in <cell> (...)"
+    message: str = ""  # the first line of that cell's error
     seconds: float = 0.0
     equivalent: str = ""  # the reason given in the equivalents file, when listed there
 
@@ -274,7 +275,7 @@ def full_prefix(notebook, last):
 
 def prove_plan(notebook, report, settings):
     """Run the reference through a plan that leaves cells out; fall back to the full prefix if it fails."""
-    killed_by, _ = run_plan_once(notebook, report.planned, report.judging, settings)
+    killed_by, _ = run_plan_once(notebook, report.planned, report.judging, settings, reference=True)
     if killed_by:
         report.plan_note = (f"the reduced run failed the reference ({killed_by}): every cell up to "
                             f"{report.judging[-1]} runs instead")
@@ -285,9 +286,12 @@ def prove_plan(notebook, report, settings):
 def judge_mutant(notebook, report, verdict, settings):
     """Run one mutant through its exercise's plan; fill in its verdict."""
     start = time.perf_counter()
-    killed_by, _ = run_plan_once(notebook, report.planned, report.judging, settings,
-                                 {report.exercise: verdict.mutant.source})
+    killed_by, outcome = run_plan_once(notebook, report.planned, report.judging, settings,
+                                       {report.exercise: verdict.mutant.source})
     verdict.status, verdict.killed_by = ("killed", killed_by) if killed_by else ("survived", "")
+    failed = outcome.result.cells.get(killed_by)
+    if failed is not None:
+        verdict.message = (failed.error or f"scored {failed.score}/{failed.max_score}").splitlines()[0][:300]
     verdict.seconds = time.perf_counter() - start
     return verdict
 
@@ -490,6 +494,7 @@ def report_json(report):
             "killed": killed, "counted": counted, "score": killed / counted if counted and e.judging else 0.0,
             "mutants": [{"key": v.mutant.key, "operator": v.mutant.operator, "line": v.mutant.line,
                          "diff": v.mutant.diff(), "status": v.status, "killed_by": v.killed_by,
+                         "message": v.message,
                          "equivalent": v.equivalent, "seconds": round(v.seconds, 2)} for v in e.verdicts]})
     killed, counted = report.totals()
     return {"assignment": report.assignment, "settings": report.settings, "seconds": round(report.seconds, 1),
