@@ -138,3 +138,12 @@ def test_the_equivalents_file_is_reviewed_text_that_fails_closed(tmp_path):
         path.write_text(text)
         with pytest.raises(ValueError, match=error):
             mutants.read_equivalents(path)
+
+
+def test_whole_runs_give_the_same_verdicts_as_reduced_runs(tmp_path, capsys):
+    """--whole: every mutant through the whole notebook, no early stop (the slow reference for the shortcut)."""
+    times = demo_key(WEAK, "arithmetic", "sum(values) * count")
+    report, out = run_command(demo_root(tmp_path / "whole", WEAK), capsys, "--operators", "arithmetic", "--whole")
+    (exercise,) = report.exercises
+    assert [(v.mutant.key, v.status) for v in exercise.verdicts] == [(times, "survived")]
+    assert exercise.left_out == [] and "slow_plot" in exercise.planned and "each through the whole notebook" in out

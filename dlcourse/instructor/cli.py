@@ -16,7 +16,7 @@
     mutants [A]    mutation testing of the hidden tests: mutate the solution code of assignment A (default:
                    every assignment), grade each mutant with the real tests on --workers kernels, print the
                    mutation score per exercise and the surviving mutants (--exercise, --max-mutants, --seed,
-                   --operators, --json)
+                   --operators, --json, --whole)
     install-kernel register the 'dlcourse' Jupyter kernel inside the environment
 
 Nothing imports this module: it is the top of the pipeline's layers (docs/architecture.md).
@@ -101,7 +101,7 @@ def run_mutants(root, assignment, args):
     reports = []
     for name in names:
         report = mutants.mutation_test(root, name, args.workers, args.exercise, args.max_mutants, args.seed,
-                                       operators, args.memory_limit_gb, args.scratch, log)
+                                       operators, args.memory_limit_gb, args.scratch, log, args.whole)
         print(mutants.format_report(report), flush=True)
         reports.append(report)
     if args.json:
@@ -139,6 +139,9 @@ def parser():
                         help="mutants: comma-separated mutation operators (default: all of "
                              + ",".join(mutants.OPERATORS) + ")")
     result.add_argument("--json", default=None, help="mutants: also write the reports to this JSON file")
+    result.add_argument("--whole", action="store_true",
+                        help="mutants: run every mutant through the whole notebook, never stopping early (as slow as "
+                             "grading: to measure what the reduced runs save and check that they agree)")
     result.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)  # a copy of the course (tests)
     return result
 

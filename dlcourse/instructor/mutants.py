@@ -48,7 +48,6 @@ import nbformat
 
 from dlcourse.instructor import cellflow
 from dlcourse.instructor.config import CELL_TIMEOUT, DEFAULT_LIMITS, log as default_log, source_notebooks
-from dlcourse.instructor.markers import is_test_cell
 from dlcourse.instructor.mutation import OPERATORS, cell_mutants
 from dlcourse.instructor.variants import cell_by_id, run_cells
 
@@ -166,6 +165,7 @@ class RunSettings:
     folder: Path  # the source folder (copied into each run's working directory)
     scratch: Path
     memory_limit_gb: float = DEFAULT_LIMITS.memory_limit_gb
+    whole: bool = False  # every mutant runs the whole notebook, no early stop (as slow as real grading)
     seconds: dict = field(default_factory=dict)  # cell id -> seconds in the reference run
 
     def prelude(self):
@@ -184,28 +184,29 @@ def run_plan_once(notebook, planned, judging, settings, replacements=None, refer
 
     Returns:
     - (killed_by, outcome): killed_by is "" when every judging cell ran and passed, else the grade id of
-      the first that failed (or did not run), or the outcome's failure (a timeout, a dead kernel).
+      the first that failed, or why it did not run (the outcome's failure: a timeout, a dead kernel).
     """
     variant = copy.deepcopy(notebook)
     keep = set(planned)
     variant.cells = [cell for cell in variant.cells if cell.get("id") in keep]
     for cell_id, source in (replacements or {}).items():
         cell_by_id(variant, cell_id).source = source
-    judging = set(judging)
+    judges = set(judging)
+    stop = (lambda cell, scored: False) if settings.whole else \
+        (lambda cell, scored: scored is not None and scored.grade_id in judges and judging_failed(scored))
     cwd = Path(tempfile.mkdtemp(prefix="run-", dir=settings.scratch))
     try:
         shutil.copytree(settings.folder, cwd, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.ipynb"))
-        outcome = run_cells(variant, cwd, settings.prelude(), settings.timeout_of(reference),
-                            stop=lambda cell, scored: scored is not None and scored.grade_id in judging
-                            and judging_failed(scored))
+        outcome = run_cells(variant, cwd, settings.prelude(), settings.timeout_of(reference), stop)
     finally:
         shutil.rmtree(cwd, ignore_errors=True)
-    if outcome.failure:
-        return outcome.failure, outcome
-    if outcome.stopped_after:
-        return outcome.stopped_after, outcome
-    missing = sorted(judging - set(outcome.result.cells))
-    return (f"{missing[0]} did not run" if missing else ""), outcome
+    for gid in [cid for cid in planned if cid in judges]:
+        scored = outcome.result.cells.get(gid)
+        if scored is None:
+            return outcome.failure or f"{gid} did not run", outcome
+        if judging_failed(scored):
+            return gid, outcome
+    return "", outcome
 
 
 # ----------------------------------------------------------------------------------------------
@@ -247,7 +248,7 @@ def reference_run(notebook, reports, settings):
     lasts = [ids.index(r.judging[-1]) for r in reports if r.judging]
     if not lasts:
         return {}
-    planned = [cid for cid in ids[:max(lasts) + 1]]
+    planned = ids if settings.whole else ids[:max(lasts) + 1]
     _, outcome = run_plan_once(notebook, planned, (), settings, reference=True)
     settings.seconds.update(outcome.seconds)
     if outcome.failure:
@@ -266,6 +267,8 @@ def plan_exercises(notebook, reports, settings, failures):
         report.judging = [gid for gid in report.judging if gid not in failures]
         report.planned, report.left_out = cellflow.run_plan(notebook, report.exercise, report.judging,
                                                             settings.seconds, names)
+        if settings.whole and report.judging:
+            report.planned, report.left_out = [c.get("id") for c in notebook.cells if c.cell_type == "code"], []
 
 
 def full_prefix(notebook, last):
@@ -360,12 +363,13 @@ def available_exercises(root, assignment):
 
 
 def mutation_test(root, assignment, workers=None, exercises=None, max_mutants=None, seed=0, operators=OPERATORS,
-                  memory_limit_gb=DEFAULT_LIMITS.memory_limit_gb, scratch=None, log=default_log):
+                  memory_limit_gb=DEFAULT_LIMITS.memory_limit_gb, scratch=None, log=default_log, whole=False):
     """Mutation-test an assignment's hidden tests (the module docstring says how).
 
     Inputs:
     - root: the course root; assignment: e.g. "03_tensorflow"; workers: kernels at once (default: cores).
     - exercises: solution cell ids to test (default: all); max_mutants: per exercise (default: all); seed.
+    - whole: run every mutant through the whole notebook without stopping early (slow; for comparison).
     Returns:
     - an AssignmentReport.
     """
@@ -381,12 +385,13 @@ def mutation_test(root, assignment, workers=None, exercises=None, max_mutants=No
     workers = workers or os.cpu_count() or 1
     start = time.perf_counter()
     report = AssignmentReport(assignment, settings={"seed": seed, "max_mutants": max_mutants, "workers": workers,
-                                                    "operators": list(operators), "exercises": list(exercises or [])})
+                                                    "operators": list(operators), "exercises": list(exercises or []),
+                                                    "whole": whole})
     scratch_dir = Path(tempfile.mkdtemp(prefix=f"mutants-{assignment}-", dir=scratch))
     folder = Path(root) / "source" / assignment
     try:
         for name in available:
-            settings = RunSettings(folder, scratch_dir, memory_limit_gb)
+            settings = RunSettings(folder, scratch_dir, memory_limit_gb, whole)
             notebook = nbformat.read(folder / name, as_version=4)
             reports, failures = notebook_mutants(notebook, Path(name).stem, settings, workers, exercises, max_mutants,
                                               seed, operators, log)
@@ -463,9 +468,11 @@ def format_report(report):
     settings = report.settings
     made = sum(e.generated for e in report.exercises)
     run = sum(len(e.verdicts) for e in report.exercises)
+    chosen = "all" if settings.get("max_mutants") is None else f"at most {settings['max_mutants']} per exercise"
+    runs = "each through the whole notebook" if settings.get("whole") else "reduced runs, stopped at the first failing judge"
     lines = [f"## Mutation score of {report.assignment}", "",
-             f"{run} mutant(s) of {made} made ({'all' if settings.get('max_mutants') is None else 'at most ' + str(settings['max_mutants']) + ' per exercise'}, "
-             f"seed {settings.get('seed')}), {settings.get('workers')} worker(s), {duration(report.seconds)}.", ""]
+             f"{run} mutant(s) of {made} made ({chosen}, seed {settings.get('seed')}; {runs}), "
+             f"{settings.get('workers')} worker(s), {duration(report.seconds)}.", ""]
     lines += table_rows(report)
     for title, pick in (("Surviving mutants (what the tests miss)", ExerciseReport.survivors),
                         ("Listed as equivalent but killed (remove them from the list)", ExerciseReport.wrongly_equivalent),
