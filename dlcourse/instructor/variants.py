@@ -144,8 +144,10 @@ def run_cells(notebook, cwd, prelude=(), timeout_of=None, stop=None):
     from nbclient import NotebookClient
 
     timeout_of = timeout_of or (lambda cell: CELL_TIMEOUT)
+    # the kernel's own warnings (a TCP transport on localhost) would be repeated for every run
     client = NotebookClient(notebook, kernel_name=KERNEL_NAME, allow_errors=True, timeout_func=timeout_of,
-                            resources={"metadata": {"path": str(cwd)}})
+                            resources={"metadata": {"path": str(cwd)}},
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     outcome = RunOutcome(VariantResult())
     asyncio.run(_run_cells(client, list(prelude), stop or (lambda cell, scored: False), outcome))
     return outcome
