@@ -6,12 +6,22 @@ from nbgrader.preprocessors import (
     LockCells, SaveAutoGrades, SaveCells)
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 
-from dlcourse.instructor.config import CELL_TIMEOUT, KERNEL_NAME
+from pathlib import Path
+
+from dlcourse.instructor.config import CELL_TIMEOUT, CODE_STUB, KERNEL_NAME, TEXT_STUB
+from dlcourse.instructor.exchange import exchange_root
+from dlcourse.instructor.mathjax import nbgrader_template_dirs
 from dlcourse.instructor.nbgrader_ext import DropGraderOnlyCells, HideGraderOnlyContent, StderrToStdout
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
 c.CourseDirectory.course_id = "deep-learning-practicals"
+
+# The exchange (release_assignment, fetch_assignment, submit, collect, release_feedback, fetch_feedback): a
+# folder every student's account reaches. $DLCOURSE_EXCHANGE names it (a JupyterHub course:
+# /srv/nbgrader/exchange), else exchange/ beside this file. ./course exchange-setup creates it and writes the
+# students' own nbgrader config (docs/exchange.md; dlcourse/instructor/exchange.py).
+c.Exchange.root = str(exchange_root(Path(__file__).resolve().parent))
 # The assignments, in course order, are listed once in dlcourse/instructor/config.py (ASSIGNMENTS); nbgrader
 # adds each to the gradebook when `./course release` runs generate_assignment on it.
 
@@ -24,8 +34,8 @@ c.Execute.execute_retries = 0
 
 # In the student's copy, the code between the solution markers becomes this stub (outputs stay at their
 # initial None, then the stub raises), and a written answer becomes "YOUR ANSWER HERE".
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
-c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.ClearSolutions.code_stub = {"python": CODE_STUB}
+c.ClearSolutions.text_stub = TEXT_STUB
 
 # The graders' rubric of each written answer is a locked markdown cell with a mark-scheme region (built by
 # dlcourse.instructor.lessons from a '# %% [markdown] rubric' cell): nbgrader allows mark schemes in task
@@ -47,3 +57,9 @@ c.Autograde.autograde_preprocessors = [
 # into which autograde restored them): the course writes its own (./course feedback), and nbgrader's own
 # generate_feedback (e.g. from formgrader) strips them with this preprocessor.
 c.GenerateFeedback.preprocessors = [GetGrades, HideGraderOnlyContent, CSSHTMLHeaderPreprocessor]
+
+# Formulas offline: formgrader's grading page and nbgrader's own feedback load MathJax from a CDN (their
+# templates call nbconvert's mathjax macro without a URL). The course's template folder, first here,
+# replaces that macro by one that loads the MathJax the Jupyter server provides (jupyter-server-mathjax);
+# nbgrader's own templates ('formgrade', 'feedback') stay found after it. dlcourse/instructor/mathjax.py.
+c.HTMLExporter.extra_template_basedirs = nbgrader_template_dirs()

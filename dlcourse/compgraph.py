@@ -1,14 +1,37 @@
-"""Listing and drawing scalar computational graphs (practical 01_computational_graph).
+"""Listing and drawing scalar computational graphs (practical 01_computational_graph), and the hidden
+tests' tools to grade one answer at a time.
 
 Works with any node object that has ``.data`` (a number), ``.grad`` (a number), ``.parents`` (a
 tuple of nodes), ``.op`` (a string, '' for an input) and optionally ``.label`` (a string): the
 students' ``Value`` class. Nothing here depends on the students' code being right: the layout uses its
 own traversal, so a broken ``topological_order`` cannot break the drawing.
+
+Nothing here is an answer: ``reachable_nodes`` lists a graph breadth-first from its root (root first),
+which is not a topological order, nor is its reverse; the drawing's layout (depths) is private, and
+``forbidding_traversal`` makes every traversal of this module fail while a graded function runs, so a
+student's ``topological_order`` or ``backward`` cannot be built on it.
 """
+
+import functools
+
+from dlcourse.checks import CheckError
+
+_forbidden = []  # names of the graded functions running under forbidding_traversal (a stack)
+
+
+class HelperUsed(CheckError):
+    """Raised when a graded function calls this module's traversals (see forbidding_traversal)."""
+
+
+def _refuse_if_forbidden(helper):
+    if _forbidden:
+        raise HelperUsed(f"{_forbidden[-1]} called dlcourse.compgraph.{helper}, which the graders forbid here: "
+                         f"visit the graph yourself through .parents")
 
 
 def _nodes_and_depths(root):
     """Every node reachable from ``root`` with its depth (longest path from an input), iteratively."""
+    _refuse_if_forbidden("_nodes_and_depths (the layout of draw_graph)")
     depth = {}
     nodes = {}
     stack = [(root, False)]
@@ -40,7 +63,7 @@ def graph_table(nodes):
     """A text table of graph nodes, one line each: index, name, operation, parents, value and gradient.
 
     Inputs:
-    - nodes: a list of nodes, e.g. ``topological_order(root)`` (printed in that order).
+    - nodes: a list of nodes, e.g. ``topological_order(root)`` or ``reachable_nodes(root)`` (printed in that order).
     Returns:
     - the table as a string (print it).
     """
@@ -112,10 +135,82 @@ def draw_graph(root, title=None, show_grad=True):
 
 
 def reachable_nodes(root):
-    """Every node reachable from ``root`` through ``.parents`` (root included), each once, in no
-    particular order. An independent traversal, used by the tests to inspect a student's graph."""
-    nodes, _ = _nodes_and_depths(root)
-    return list(nodes.values())
+    """Every node reachable from ``root`` through ``.parents`` (root included), each once, breadth-first from
+    the root: the root, then its parents, then theirs, each node at its shortest distance from the root.
+
+    For listing or inspecting a graph (``graph_table(reachable_nodes(h))``, the set of a graph's nodes).
+    It is not a topological order (the root comes first, before its parents), and neither is its reverse:
+    in ``b = a + x, c = b * a, d = c - a``, ``a`` is one step from ``d`` and ``b`` two, so ``a`` is listed
+    before ``b``, and reversed, ``b`` comes before its parent ``a``.
+    Inputs:
+    - root: a node with a ``.parents`` tuple.
+    Returns:
+    - a list of nodes, root first.
+    """
+    _refuse_if_forbidden("reachable_nodes")
+    order, seen, index = [root], {id(root)}, 0
+    while index < len(order):
+        for parent in tuple(getattr(order[index], "parents", ())):
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                order.append(parent)
+        index += 1
+    return order
 
 
-__all__ = ["graph_table", "draw_graph", "node_name", "reachable_nodes"]
+def forbidding_traversal(function, graded):
+    """``function`` wrapped so that, while it runs, this module's traversals (reachable_nodes, draw_graph)
+    raise HelperUsed naming ``graded``: a hidden test's tripwire, so that the graded function cannot use
+    them. Inputs: function, any callable; graded, the name of the graded function. Returns: the wrapper."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        _forbidden.append(graded)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _forbidden.pop()
+    return wrapper
+
+
+def rebinding(check, namespace, graded, forbid_traversal=False, **names):
+    """``check`` wrapped so that, while it runs, each of ``names`` in ``namespace`` (the notebook's globals)
+    is bound to the given object (the test's reference implementation of an earlier exercise), and
+    restored afterwards, even when the check fails. So a test of ``graded`` grades that function alone:
+    a wrong answer elsewhere costs nothing here. A CheckError raised by the check says so.
+
+    Inputs:
+    - check: the check function to wrap; namespace: a dict (``globals()`` of the notebook).
+    - graded: the name of the function under test, for the messages.
+    - forbid_traversal: also make this module's traversals fail while the check runs (see
+      forbidding_traversal; the check itself must not use them then).
+    - names: name -> the object bound to that name during the check.
+    Returns:
+    - the wrapper (same arguments and result as ``check``).
+    """
+    note = (f" [graded with the course's own {', '.join(sorted(names))} in place of yours, so this is "
+            f"{graded}'s own error]") if names else ""
+    if forbid_traversal:
+        check = forbidding_traversal(check, graded)
+
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        missing = object()
+        saved = {name: namespace.get(name, missing) for name in names}
+        namespace.update(names)
+        try:
+            return check(*args, **kwargs)
+        except CheckError as error:
+            if not note or isinstance(error, HelperUsed) or note in str(error):
+                raise
+            raise CheckError(f"{error}{note}") from None
+        finally:
+            for name, value in saved.items():
+                if value is missing:
+                    namespace.pop(name, None)
+                else:
+                    namespace[name] = value
+    return wrapper
+
+
+__all__ = ["graph_table", "draw_graph", "node_name", "reachable_nodes", "forbidding_traversal", "rebinding",
+           "HelperUsed"]

@@ -8,13 +8,20 @@ They complement ``dlcourse.checks`` with what a backpropagation exercise needs t
   and, on failure, say which classic mistake the wrong value matches (given by the test as
   ``(wrong value, explanation)`` pairs computed from the test's own inputs);
 * ``check_unchanged`` catches in-place modification of an input batch;
-* ``hint`` adds a sentence to any check that fails inside a ``with`` block.
+* ``hint`` adds a sentence to any check that fails inside a ``with`` block;
+* ``graded_with`` runs a check of a later exercise with the course's own versions of the earlier
+  classes it builds on, when the graded (hidden) tests have provided them, so that a bug in ``Layer``
+  costs only ``Layer``'s points;
+* ``forbidden`` is a tripwire: within its block, calling a given helper (a course helper that
+  computes what the exercise asks, or PyTorch's autograd) fails with a message.
 
-No reference solution lives here: expected values are computed inside the (hidden) tests.
+No reference solution lives here: expected values and the course's reference classes are defined
+inside the hidden tests.
 As in ``dlcourse.checks``, NumPy functions are captured at import, before any student code runs.
 """
 
 import contextlib
+import types
 
 import numpy as _np
 
@@ -130,4 +137,126 @@ def snapshot(array):
     return _copy(array)
 
 
-__all__ = ["call", "hint", "check_close", "check_gradient_close", "check_unchanged", "snapshot"]
+# ---------------------------------------------------------------- one exercise per test
+
+REFERENCES = "_mlp_references"  # the notebook global where the hidden tests put the course's classes
+
+
+def _names(names):
+    return " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+@contextlib.contextmanager
+def graded_with(namespace, what, names):
+    """Run a check of ``what`` with the course's own versions of the earlier classes it uses.
+
+    When the graded tests have stored the course's reference classes in ``namespace[REFERENCES]`` (a
+    dict name -> class), the names in ``names`` are rebound to them within the block and restored
+    afterwards, whatever happens, so that ``what`` is judged on its own. Otherwise (your copy of the
+    notebook) the block runs with your own classes.
+    Inputs:
+    - namespace: the notebook's globals(); what: the exercise under test, e.g. "MLP".
+    - names: the global names of the earlier exercises it uses, e.g. ("Layer", "Softmax").
+    Returns:
+    - nothing; a CheckError raised inside gets a sentence saying which versions were used.
+    """
+    references = namespace.get(REFERENCES) or {}
+    used = [name for name in names if name in references]
+    saved = {name: namespace.get(name) for name in used}
+    if used:
+        note = (f"(This test ran {what} with the course's own {_names(used)}, so the problem is in {what}; "
+                f"remember that {what} may use only the documented methods and attributes of {_names(used)}.)")
+    else:
+        note = (f"(This check runs {what} with your own {_names(list(names))}: if one of them fails its "
+                f"own test, fix it first. When graded, {what} is tested with the course's versions of them.)")
+    try:
+        namespace.update({name: references[name] for name in used})
+        yield
+    except CheckError as error:
+        raise CheckError(f"{error} {note}") from None
+    finally:
+        namespace.update(saved)
+
+
+class ForbiddenCall(CheckError):
+    """A tripwired helper was called inside a ``forbidden`` block."""
+
+
+_ACTIVE = []  # stack of (what, advice, calls) of the forbidden blocks being executed
+
+
+def _trip(label):
+    """Called by a tripwired function: record the call and fail with the innermost block's message."""
+    if not _ACTIVE:  # cannot happen while the code is swapped, but never fail silently
+        raise ForbiddenCall(f"{label} is not available here")
+    what, advice, calls = _ACTIVE[-1]
+    calls.append(label)
+    raise ForbiddenCall(f"{what} called {label}: {advice}")
+
+
+def _tripwire_code(label):
+    source = (f"def tripwire(*args, **kwargs):\n    import dlcourse.mlp_checks as _checks\n"
+              f"    _checks._trip({label!r})\n")
+    scope = {}
+    exec(compile(source, f"<tripwire {label}>", "exec"), scope)  # noqa: S102 - our own fixed template
+    return scope["tripwire"].__code__
+
+
+@contextlib.contextmanager
+def forbidden(targets, what, advice):
+    """A tripwire: within the block, calling any of ``targets`` fails with a CheckError.
+
+    Each target is a Python function, or a pair (owner, attribute name) such as
+    ``(dlcourse.gradcheck, "numerical_gradient")``. The attribute is replaced and the function's code
+    is swapped too, so that a reference taken earlier (``from dlcourse.gradcheck import ...``) trips
+    as well. A call that the code inside the block catches is still reported when the block ends.
+    Inputs:
+    - targets: the functions to forbid; what: who must not call them (e.g. "gradient_check").
+    - advice: what to do instead, appended to the message.
+    Returns:
+    - nothing; everything is restored when the block ends.
+    """
+    calls = []
+    codes, attributes = [], []  # (function, its code, the tripwire code); (owner, name, original value)
+    for target in targets:
+        if isinstance(target, tuple):
+            owner, name = target
+            original = getattr(owner, name)
+            label = f"{getattr(owner, '__name__', type(owner).__name__)}.{name}"
+        else:
+            owner, name, original = None, None, target
+            label = getattr(target, "__qualname__", repr(target))
+        function = getattr(original, "__func__", original)
+        if isinstance(function, types.FunctionType) and not function.__code__.co_freevars:
+            codes.append((function, function.__code__, _tripwire_code(label)))
+        elif owner is not None:  # not Python code (or a closure): replace the attribute only
+            attributes.append((owner, name, original, label))
+
+    def refuse(label):
+        def replacement(*args, **kwargs):
+            _trip(label)
+        return replacement
+
+    _ACTIVE.append((what, advice, calls))
+    try:
+        for function, _original, tripwire in codes:
+            function.__code__ = tripwire
+        for owner, name, _original, label in attributes:
+            setattr(owner, name, refuse(label))
+        yield calls
+    except Exception:
+        if calls:  # the tripwire, even if the code inside went on and failed for another reason
+            raise ForbiddenCall(f"{what} called {calls[0]}: {advice}") from None
+        raise
+    finally:
+        for function, original, _tripwire in codes:
+            function.__code__ = original
+        for owner, name, original, _label in attributes:
+            setattr(owner, name, original)
+        _ACTIVE.pop()
+    if calls:  # a call whose error the code inside caught
+        raise ForbiddenCall(f"{what} called {calls[0]}: {advice}")
+
+
+__all__ = ["call", "hint", "check_close", "check_gradient_close", "check_unchanged", "snapshot", "graded_with",
+           "forbidden", "ForbiddenCall", "REFERENCES"]

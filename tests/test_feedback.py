@@ -53,9 +53,9 @@ def test_feedback_shows_names_points_messages_and_no_hidden_test(graded):
     # name, points and message of each test, in the summary table and after the test cell
     assert re.search(r"add_test\s*0 / 2\s*CheckError: add\(10, -4\)", text), text[:3000]
     assert re.search(r"mul_test\s*3 / 3\s*passed", text)
-    assert re.search(r"q_explain\s*0 / 1\s*written answer: graded", text)  # unchanged answer: nbgrader gives 0
+    assert re.search(r"q_explain\s*pending / 1\s*not answered yet: pending", text)  # never "graded" by itself
     assert 'assert_close(add(1, 2), 3, "add(1, 2)")' in text  # the visible test is shown
-    assert "Autograded tests of this notebook: 3 / 5 points" in text
+    assert "Autograded tests: 3 / 5 points" in text and "1 point of written answers still pending" in text
 
 
 @pytest.mark.slow
@@ -66,6 +66,8 @@ def test_nbgraders_own_feedback_hides_hidden_tests_too(graded):
     run_nbgrader(["generate_feedback", DEMO, "--student", "hiddenfail", "--force"], cwd=root)
     theirs = (root / "feedback" / "hiddenfail" / DEMO / "demo.html").read_text(encoding="utf-8")
     assert "add(10, -4)" in theirs and TOKEN not in theirs and "HIDDEN TESTS" not in theirs
+    # formulas offline: the course's MathJax macro replaced nbgrader's CDN one (nbgrader_config.py)
+    assert "cdnjs" not in theirs and "static/jupyter_server_mathjax/MathJax.js" in theirs
     # ./course feedback rewrites ours from autograded/ (nothing executed again)
     written = feedback.regenerate(root)
     assert root / "feedback" / "hiddenfail" / DEMO / "demo.html" in written

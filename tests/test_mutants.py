@@ -75,7 +75,7 @@ def test_a_weak_test_lets_a_named_mutant_survive_and_the_report_says_so(tmp_path
     times = demo_key(WEAK, "arithmetic", "sum(values) * count")
     listed = demo_key(WEAK, "delete", "- values = list(values)")  # the same as the reference for a list
     root = demo_root(tmp_path / "weak", WEAK, f"# reviewed\n{listed}  the tests pass lists: list(values) is values\n")
-    report, out = run_command(root, capsys, "--operators", "arithmetic,delete", "--json", tmp_path / "weak.json")
+    report, out = run_command(root, capsys, "--operators", "arithmetic,delete", "--mutants-json", tmp_path / "weak.json")
     (exercise,) = report.exercises
     status = {v.mutant.key: v.status for v in exercise.verdicts}
     assert status[times] == "survived" and status[listed] == "survived"

@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from dlcourse.instructor.config import ROOT
+from dlcourse.instructor.markers import strip_hidden_tests
 from dlcourse.instructor.notebooks import run_nbgrader
 from harness import autograde_variants
 
@@ -72,6 +73,9 @@ def test_release_leaks_no_solution_and_no_hidden_test(source):
     release = {c.get("id"): c for c in nbformat.read(release_path, as_version=4).cells}
     for cell in nbformat.read(source, as_version=4).cells:
         released = release.get(cell.get("id"))
+        if (cell.metadata.get("dlcourse") or {}).get("rubric_for"):
+            assert released is None, f"the graders' rubric {cell.get('id')} of {notebook_id(source)} is in the release"
+            continue
         assert released is not None, f"cell {cell.get('id')} of {notebook_id(source)} is missing from release"
         text = released.source
         for marker in MARKERS:
@@ -206,14 +210,15 @@ def test_notebook_conventions(source):
         if kind == "tests":
             first = cell.source.lstrip().splitlines()[0]
             assert first.startswith("# Checks:"), f"test cell {cell.id}: first line should be '# Checks: ...', got {first!r}"
-            assert cell.metadata.nbgrader.get("points", 0) > 0, f"test cell {cell.id} has no points"
-            # nbgrader reads a number displayed by a test cell as its partial score
-            last = ast.parse(cell.source).body[-1]
-            if isinstance(last, ast.Expr):
-                called = getattr(getattr(last.value, "func", None), "id", None)
-                assert called is not None and called not in VALUE_RETURNING_CHECKS, \
-                    f"test cell {cell.id} ends with an expression whose value nbgrader would take as the " \
-                    "score: end it with a print or an assignment"
+            bonus = (cell.metadata.get("dlcourse") or {}).get("bonus", 0)
+            assert cell.metadata.nbgrader.get("points", 0) > 0 or bonus > 0, f"test cell {cell.id} has no points"
+            # a passing test cell says what it checked, in its visible part and with its hidden part; a value
+            # displayed at its end would be read by nbgrader as a partial score
+            for version in (cell.source, strip_hidden_tests(cell.source)):
+                last = ast.parse(version).body[-1]
+                assert isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and \
+                    getattr(last.value.func, "id", None) == "print", \
+                    f"test cell {cell.id} of {notebook_id(source)} should end with print(...) saying what it checked"
         if kind == "solution":
             tree = ast.parse(cell.source)
             for node in tree.body:

@@ -28,15 +28,24 @@ KERNEL_ENV = {
 CELL_TIMEOUT = 300  # seconds
 
 
+STUDENT_FILE_LIMIT = 50 * 2**20  # bytes: data files a student added next to the notebooks are copied up to this
+
+# What a solution region becomes in the student's copy (nbgrader_config.py sets ClearSolutions from these).
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+TEXT_STUB = "YOUR ANSWER HERE"
+
+
 @dataclass(frozen=True)
 class GradingLimits:
     """The limits of one submission's grading; each has this one name from ``./course grade`` down.
 
     - time_limit: seconds of wall time for the whole submission (all its notebooks);
+    - cell_timeout: seconds one cell may run before it is interrupted (then killed if it ignores that);
     - memory_limit_gb: memory of the submission's processes, in GiB (TF + torch peak near 3 GiB);
     - file_size_limit_gb: the largest file a submission's process may write, in GiB.
     """
     time_limit: float = 1800.0
+    cell_timeout: float = CELL_TIMEOUT
     memory_limit_gb: float = 6.0
     file_size_limit_gb: float = 2.0
 
@@ -54,6 +63,14 @@ def tool_environment(extra=None):
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.update(extra or {})
     return env
+
+
+def put_tools_on_path():
+    """Put this environment's bin/ first on this process's PATH (nbgrader's Gradebook runs alembic when it
+    creates a database, in this process)."""
+    tools = str(Path(sys.executable).parent)
+    if tools not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = tools + os.pathsep + os.environ.get("PATH", "")
 
 
 def assignments_present(root=ROOT):

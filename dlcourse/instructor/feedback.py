@@ -24,11 +24,13 @@ from pathlib import Path
 import nbformat
 
 from dlcourse.instructor.config import source_notebooks
-from dlcourse.instructor.markers import (cell_kind, contains_marker, grade_id, is_test_cell, strip_hidden_tests,
-                                         strip_mark_scheme, strip_solution_markers)
+from dlcourse.instructor.gradebook import gradebook_url, submission_grades
+from dlcourse.instructor.markers import (cell_kind, contains_marker, grade_id, is_test_cell, replace_solutions,
+                                         strip_hidden_tests, strip_mark_scheme, strip_solution_markers)
+from dlcourse.instructor.mathjax import page_url
 from dlcourse.instructor.nbgrader_ext import reduce_error_outputs
 from dlcourse.instructor.notebooks import notebook_html
-from dlcourse.instructor.records import all_records, autograded_points
+from dlcourse.instructor.records import all_records
 
 MESSAGE_LIMIT = 1500
 
@@ -42,34 +44,76 @@ def _message_of(cell):
     return ""
 
 
+def merged_entries(record, notebook_name, grades):
+    """The record's entries of one notebook, with each written answer's score and comment from the gradebook
+    (``grades``: gradebook.submission_grades), where a grader may have entered them."""
+    merged = {}
+    for gid, entry in record.get("notebooks", {}).get(notebook_name, {}).items():
+        entry = dict(entry)
+        grade = grades.get(notebook_name, {}).get(gid)
+        if entry["type"] == "manual" and grade:
+            entry["score"], entry["comment"] = grade["manual_score"], grade["comment"] if grade["manual_score"] is not None else ""
+        merged[gid] = entry
+    return merged
+
+
 def _result_text(entry, message):
     if entry is None:
         return "not graded"
     if entry["type"] == "manual":
-        return "written answer: pending (graded by hand)" if entry["score"] is None else "written answer: graded"
+        if entry["score"] is None:
+            return ("not answered yet: pending" if not entry.get("answered", True)
+                    else "written answer: pending (waiting for a grader)")
+        comment = entry.get("comment") or ""
+        return "graded by hand" + (f": {comment}" if comment else "")
+    if entry.get("bonus_max"):
+        return f"optional part passed: +{entry['bonus']:g} bonus" if entry.get("bonus") else (
+            f"optional part (bonus {entry['bonus_max']:g}): {message or 'not passed'}")
     if entry["score"] == entry["max_score"]:
         return "passed"
-    return message or "failed"
+    return message or entry.get("message") or "failed"
 
 
 def _points(entry):
     if entry is None:
         return "-"
+    if entry.get("bonus_max"):
+        return f"+{entry.get('bonus') or 0:g} / +{entry['bonus_max']:g} bonus"
     score = "pending" if entry["score"] is None else f"{entry['score']:g}"
     return f"{score} / {entry['max_score']:g}"
 
 
-def _summary_html(record, notebook_name, rows):
-    got, possible = autograded_points(record, notebook_name)
+def _totals_text(entries):
+    tests = [e for e in entries.values() if e["type"] == "test"]
+    answers = [e for e in entries.values() if e["type"] == "manual"]
+    graded = [e for e in answers if e["score"] is not None]
+    pending = sum(e["max_score"] for e in answers if e["score"] is None)
+    text = (f"Autograded tests: <b>{sum(e['score'] or 0 for e in tests):g} / {sum(e['max_score'] for e in tests):g}</b>"
+            f" points; written answers graded: <b>{sum(e['score'] for e in graded):g} / "
+            f"{sum(e['max_score'] for e in graded):g}</b>")
+    bonus = sum(e.get("bonus") or 0 for e in tests)
+    text += f"; bonus: <b>+{bonus:g}</b>" if any(e.get("bonus_max") for e in tests) else ""
+    plural = "s" if pending != 1 else ""
+    return text + (f"; <b>{pending:g}</b> point{plural} of written answers still pending." if pending else ".")
+
+
+def _summary_html(record, notebook_name, rows, entries):
     parts = [f"<h1>Feedback: {html.escape(record['assignment'])} / {html.escape(notebook_name)}</h1>",
-             f"<p>Student: <b>{html.escape(record['student'])}</b>. Autograded tests of this notebook: "
-             f"<b>{got:g} / {possible:g}</b> points (whole assignment: {record['score']:g} / "
-             f"{record['max_score']:g}).</p>"]
+             f"<p>Student: <b>{html.escape(record['student'])}</b>. {_totals_text(entries)}</p>"]
     if record.get("status") != "graded":
         parts.append(f"<p class='feedback-not-graded'><b>Not graded:</b> {html.escape(record['reason'])}</p>")
+    elif record.get("reason"):
+        parts.append(f"<p class='feedback-stopped'><b>Grading stopped early:</b> {html.escape(record['reason'])}"
+                     " (the tests before that point kept their result)</p>")
     if record.get("problems"):
         parts.append("<p><b>Problems found in the submission:</b></p><ul>"
                      + "".join(f"<li>{html.escape(p)}</li>" for p in record["problems"]) + "</ul>")
+    flags = [f for f in record.get("flags", []) if f.get("notebook") == notebook_name]
+    if flags:
+        parts.append("<p class='feedback-flags'><b>Flagged for review by a grader</b> (code that reaches into the "
+                     "grading):</p><ul>" + "".join(
+                         f"<li>cell <code>{html.escape(str(f['cell']))}</code>, line {f['line']}: "
+                         f"{html.escape(f['what'])}</li>" for f in flags) + "</ul>")
     parts.append("<table class='feedback-tests'><thead><tr><th>Test</th><th>Points</th><th>Result</th>"
                  "</tr></thead><tbody>")
     for name, entry, message in rows:
@@ -80,17 +124,18 @@ def _summary_html(record, notebook_name, rows):
     return "\n".join(parts)
 
 
-def feedback_notebook(record, notebook_name, source, autograded=None):
+def feedback_notebook(record, notebook_name, source, autograded=None, grades=None):
     """The notebook rendered as feedback.
 
     Inputs:
     - record: the grading record (dlcourse.instructor.records); notebook_name: e.g. "02_numpy_mlp.ipynb".
     - source: the source notebook (with hidden tests; used only to take the visible text of test cells).
     - autograded: the autograded notebook, or None when it could not be graded.
+    - grades: the submission's grades in the gradebook (gradebook.submission_grades), for the written answers.
     Returns:
     - a NotebookNode without any hidden test source, rubric or traceback.
     """
-    entries = record.get("notebooks", {}).get(notebook_name, {})
+    entries = merged_entries(record, notebook_name, grades or {})
     visible = {grade_id(cell): strip_solution_markers(strip_hidden_tests(cell.source)) for cell in source.cells
                if grade_id(cell) and cell.cell_type == "code" and cell_kind(cell) in ("test", "locked")}
     body = []
@@ -122,28 +167,63 @@ def feedback_notebook(record, notebook_name, source, autograded=None):
     notebook = nbformat.v4.new_notebook()
     notebook.metadata = {"kernelspec": dict(source.metadata.get("kernelspec", {})),
                          "language_info": {"name": "python"}}
-    notebook.cells = [nbformat.v4.new_markdown_cell(_summary_html(record, notebook_name, rows))] + body
+    notebook.cells = [nbformat.v4.new_markdown_cell(_summary_html(record, notebook_name, rows, entries))] + body
     for index, cell in enumerate(notebook.cells):
         cell["id"] = f"feedback-{index}"
     return notebook
 
 
-def to_html(notebook):
-    """The feedback page; fails closed: a page that would show any marker is never written."""
-    body = notebook_html(notebook)
-    marker = contains_marker(body)
-    if marker:
-        raise RuntimeError(f"feedback would contain the marker {marker!r}")
-    return body
+def grader_only_lines(source):
+    """The lines of a source notebook that only graders may see (hidden tests, rubrics, model answers) and
+    that appear nowhere in what the student's copy shows (at least 12 characters, stripped)."""
+    hidden, visible = set(), []
+    for cell in source.cells:
+        text = cell.source
+        if cell_kind(cell) == "rubric":
+            hidden |= {line.strip() for line in text.splitlines()}
+            continue
+        shown = strip_solution_markers(strip_hidden_tests(text)) if cell_kind(cell) in ("test", "locked") else (
+            replace_solutions(text, ""))
+        visible.append(shown)
+        hidden |= {line.strip() for line in text.splitlines()} - {line.strip() for line in shown.splitlines()}
+    everywhere = "\n".join(visible)
+    return sorted(line for line in hidden if len(line) >= 12 and line not in everywhere and not contains_marker(line))
 
 
-def write_feedback(root, student, assignment, record):
-    """Write feedback/<student>/<assignment>/<notebook>.html for every notebook of the assignment.
+def leaked_lines(notebook, source, own_text):
+    """The grader-only lines of ``source`` that the feedback ``notebook`` would show and that are not the
+    student's own text (a student may well have written a line that matches)."""
+    shown = "\n".join([cell.source for cell in notebook.cells] + [
+        str(o.get("text", "")) + str(o.get("evalue", "")) + "".join(map(str, (o.get("data") or {}).values()))
+        for cell in notebook.cells for o in cell.get("outputs", [])])
+    return [line for line in grader_only_lines(source) if line in shown and line not in own_text]
+
+
+def withheld_notebook(record, notebook_name, leaked):
+    """The page written instead of a feedback page that would show grader-only text (it fails closed)."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell(
+        f"# Feedback: {html.escape(record['assignment'])} / {html.escape(notebook_name)}\n\n"
+        f"The feedback page of this notebook is withheld: it would show {len(leaked)} line(s) that only graders "
+        "may see. A grader will review it and send the feedback.")]
+    return notebook
+
+
+def to_html(notebook, mathjax_url=""):
+    """The feedback page. ``mathjax_url``: where the page finds MathJax (mathjax.page_url; else the Jupyter
+    server serving it)."""
+    return notebook_html(notebook, mathjax_url=mathjax_url)
+
+
+def write_feedback(root, student, assignment, record, db_url=None):
+    """Write feedback/<student>/<assignment>/<notebook>.html for every notebook of the assignment, with the
+    written answers' scores and comments as the gradebook (``db_url``, default the course's) has them now.
 
     Returns:
     - the list of HTML paths written.
     """
     root = Path(root)
+    grades = submission_grades(gradebook_url(root, db_url), assignment, student)
     folder = root / "feedback" / student / assignment
     if folder.exists():
         shutil.rmtree(folder)
@@ -156,16 +236,21 @@ def write_feedback(root, student, assignment, record):
         autograded = None
         if record.get("status") == "graded" and graded.is_file():
             autograded = nbformat.read(graded, as_version=4)
-        notebook = feedback_notebook(record, source_path.name, source, autograded)
+        notebook = feedback_notebook(record, source_path.name, source, autograded, grades)
+        own = "\n".join(c.source for c in (autograded.cells if autograded else []) if cell_kind(c) in ("solution", "answer", None))
+        leaked = leaked_lines(notebook, source, own)
+        if leaked:  # fail closed: this page is never published
+            notebook = withheld_notebook(record, source_path.name, leaked)
         target = folder / (source_path.stem + ".html")
-        target.write_text(to_html(notebook), encoding="utf-8")
+        target.write_text(to_html(notebook, page_url(target, root)), encoding="utf-8")
         written.append(target)
     return written
 
 
-def regenerate(root, students=None):
-    """Rewrite the feedback of every graded submission (from autograded/ and the grading records)."""
+def regenerate(root, students=None, db_url=None):
+    """Rewrite the feedback of every graded submission (from autograded/, the grading records and the
+    gradebook, e.g. after manual grading in formgrader); nothing is executed again."""
     written = []
     for record in all_records(root, students):
-        written += write_feedback(root, record["student"], record["assignment"], record)
+        written += write_feedback(root, record["student"], record["assignment"], record, db_url)
     return written

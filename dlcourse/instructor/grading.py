@@ -2,33 +2,46 @@
 
 Design (why it looks like this):
 
-* Every submission is graded on its own (``submission.grade_one``: the real ``nbgrader autograde`` in a
-  private course folder, under the submission's limits); nothing under the submitted folder is written.
-* N submissions run at once (``--workers``, default: the number of cores), on threads that each wait
-  for one grading process. The results come back to the **single writer**, this module's main loop,
-  which alone writes ``autograded/``, ``feedback/``, the records and the course's ``gradebook.db``
-  (nbgrader's SQLite gradebook does not take concurrent writers).
+* Grading runs on ``dask.distributed``: a ``LocalCluster`` of ``--workers`` processes on this machine by
+  default, or an existing cluster (``--scheduler ADDRESS``: Slurm through dask-jobqueue, Kubernetes through
+  dask-kubernetes; see docs/scaling.md). A task carries one submission's bytes in and its result out
+  (``submission.payload_for`` / ``worker.grade_task``): no shared file system is assumed.
+* Each worker process keeps a pool of sandboxed kernels that have already imported the assignment's
+  libraries (``kernels``); the longest submissions are started first.
+* **The single writer** is this process: it alone writes ``autograded/``, the records, the course's
+  gradebook (formgrader's database) and ``feedback/`` (rendered on a thread of its own, off the workers'
+  critical path). A task that ran twice (its worker died and Dask ran it elsewhere) is written once.
 * **Resumable**: a submission is graded once; its record (``records``) holds the sha256 of the submitted
   and source notebooks, so an interrupted run redoes only what has no record, and a changed submission
-  or source is graded again. ``--force`` regrades everything. Ctrl-C (or SIGTERM) kills every running
-  grading process and keeps what was written.
+  or source is graded again. ``--force`` regrades everything.
 """
 
+import logging
 import os
-import queue
 import shutil
 import sys
 import tempfile
-import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
-from dlcourse.instructor.config import DEFAULT_LIMITS, ROOT, GradingLimits, assignments_present
+import nbformat
+
+from dlcourse.instructor.config import ASSIGNMENTS, DEFAULT_LIMITS, ROOT, GradingLimits, assignments_present
 from dlcourse.instructor.feedback import write_feedback
-from dlcourse.instructor.gradebook import merge_into_gradebook
-from dlcourse.instructor.isolation import kill_submission_processes
-from dlcourse.instructor.records import Job, crash_record, is_up_to_date, write_record
-from dlcourse.instructor.submission import grade_one, make_template
+from dlcourse.instructor.gradebook import gradebook_url, has_submission, record_submission, sync_assignment
+from dlcourse.instructor.records import (Job, crash_record, is_up_to_date, read_record, record_from_result,
+                                         write_record)
+from dlcourse.instructor.sandbox import NO_SANDBOX_WARNING, sandbox_problem
+from dlcourse.instructor.submission import SourceFacts, payload_for
+from dlcourse.instructor.worker import grade_task, prewarm
+
+IN_FLIGHT_PER_WORKER = 2  # payloads held by the cluster at once per worker (bounds the client's memory)
+
+
+class GradingRefused(RuntimeError):
+    """Grading cannot start (the sandbox is unavailable, ...); the message says why and how to fix it."""
 
 
 def find_jobs(submitted, root):
@@ -40,131 +53,212 @@ def find_jobs(submitted, root):
             if (student / assignment).is_dir()]
 
 
-def install_results(root, job, record, private_course):
-    """Copy the private autograded folder and the feedback into the course, then write the record."""
-    destination = Path(root) / "autograded" / job.student / job.assignment
-    if destination.exists():
-        shutil.rmtree(destination)
-    source = Path(private_course) / "autograded" / job.student / job.assignment if private_course else None
-    if source and source.is_dir():
-        shutil.copytree(source, destination, ignore=shutil.ignore_patterns("timestamp.txt"))
-    destination.mkdir(parents=True, exist_ok=True)
-    write_feedback(root, job.student, job.assignment, record)
-    write_record(root, record)
+def longest_first(jobs, root):
+    """The jobs ordered by their expected duration, longest first: the mean seconds of the assignment's
+    records, else the course order (the later practicals train bigger models)."""
+    seconds = {}
+    for job in jobs:
+        if job.assignment not in seconds:
+            folder = Path(root) / "autograded"
+            times = [r.get("seconds", 0.0) for r in (read_record(root, p.name, job.assignment)
+                                                     for p in folder.iterdir() if p.is_dir()) if r] \
+                if folder.is_dir() else []
+            rank = ASSIGNMENTS.index(job.assignment) + 1 if job.assignment in ASSIGNMENTS else 0
+            seconds[job.assignment] = (sum(times) / len(times)) if times else 0.0, rank
+    return sorted(jobs, key=lambda job: seconds[job.assignment], reverse=True)
 
 
-class RunningProcesses:
-    """The grading processes running now, so that an interrupted run can kill them all."""
+@contextmanager
+def dask_client(workers, scheduler):
+    """A dask.distributed Client: to ``scheduler`` when given, else to a LocalCluster of ``workers``."""
+    from dask.distributed import Client, LocalCluster
 
-    def __init__(self):
-        self._running = {}  # token -> process
-        self._lock = threading.Lock()
-        self.stopping = threading.Event()
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                      memory_limit=0, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        yield client
 
-    def register(self, process, token):
-        with self._lock:
-            if process is None:
-                self._running.pop(token, None)
-                return
-            self._running[token] = process
-            if self.stopping.is_set():
-                kill_submission_processes(process, token)
 
-    def kill_all(self):
-        self.stopping.set()
-        with self._lock:
-            for token, process in list(self._running.items()):
-                kill_submission_processes(process, token)
+def check_sandbox(sandboxed, scheduler, log):
+    """Refuse to grade where the sandbox cannot start (unless --no-sandbox: then warn, loudly, once)."""
+    if not sandboxed:
+        log(NO_SANDBOX_WARNING)
+        return
+    problem = None if scheduler else sandbox_problem()
+    if problem:
+        raise GradingRefused(f"grading refused: the sandbox cannot start here: {problem}\n"
+                             "Fix it (see README, 'The grading sandbox'), or pass --no-sandbox to grade trusted "
+                             "notebooks without it.")
+
+
+class Writer:
+    """The single writer of a grading run: autograded notebooks, records, gradebook, then feedback."""
+
+    def __init__(self, root, db_url, log):
+        self.root, self.db_url, self.log = Path(root), db_url, log
+        self.records = []
+        self._feedback = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feedback")
+        self._pending = []
+
+    def write(self, job, result):
+        previous = read_record(self.root, job.student, job.assignment)
+        timestamp = _timestamp(job.folder)
+        record = record_from_result(job, self.root, result, timestamp) if "notebooks" in result else result
+        destination = self.root / "autograded" / job.student / job.assignment
+        if destination.exists():
+            shutil.rmtree(destination)
+        destination.mkdir(parents=True)
+        for name, text in result.get("autograded", {}).items():
+            (destination / Path(name).name).write_text(text, encoding="utf-8")
+        write_record(self.root, record)
+        record_submission(self.db_url, record, previous)
+        self._pending.append(self._feedback.submit(self._feedback_of, job, record))
+        self.records.append(record)
+        return record
+
+    def _feedback_of(self, job, record):
+        try:
+            write_feedback(self.root, job.student, job.assignment, record, self.db_url)
+        except Exception as error:  # noqa: BLE001 - one page's failure must not stop the run
+            self.log(f"[grade] {job.student}/{job.assignment}: feedback not written: {type(error).__name__}: {error}")
+
+    def close(self):
+        for future in self._pending:
+            future.result()
+        self._feedback.shutdown(wait=True)
+
+
+def _timestamp(folder):
+    path = Path(folder) / "timestamp.txt"
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 def _result_line(job, record):
-    line = (f"{job.student}/{job.assignment}: {record['score']:g}/{record['max_score']:g}"
-            f" ({record['seconds']:.0f} s)")
+    line = f"{job.student}/{job.assignment}: {record['score']:g}/{record['max_score']:g} ({record['seconds']:.0f} s)"
     if record["status"] != "graded":
         line += f" NOT GRADED: {record['reason']}"
-    return line + "".join(f"\n    problem: {problem}" for problem in record["problems"])
+    elif record["reason"]:
+        line += f" (stopped: {record['reason']})"
+    extra = [f"problem: {p}" for p in record["problems"]] + [
+        f"flagged for review: {f['notebook']} cell `{f['cell']}` line {f['line']}: {f['what']}" for f in record["flags"]]
+    return line + "".join(f"\n    {text}" for text in extra)
 
 
-def _next_result(results):
-    """The next result; waits in short steps so that Ctrl-C is seen at once."""
-    while True:
-        try:
-            return results.get(timeout=0.5)
-        except queue.Empty:
-            continue
-
-
-def _grade_in_parallel(todo, root, workdir, template, limits, workers, write, progress):
-    """Grade ``todo`` on ``workers`` threads; call ``write(job, record, private)`` in this thread for each."""
+def _grade_on_cluster(client, todo, root, limits, sandboxed, writer, progress, workdir):
+    """Submit the jobs (a bounded number in flight) and write each result as it arrives."""
+    from dask.distributed import as_completed
     from tqdm import tqdm
 
-    running = RunningProcesses()
-    results = queue.Queue()
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    pending, by_key, window = list(todo), {}, workers * IN_FLIGHT_PER_WORKER
+    stream = as_completed()
 
-    def work(job):
-        if running.stopping.is_set():
-            return
-        try:
-            results.put((job, *grade_one(job, template, root, workdir, limits, running.register), None))
-        except BaseException as exc:  # noqa: BLE001 - reported by the writer
-            results.put((job, None, None, exc))
+    def submit_next():
+        job = pending.pop(0)
+        payload = payload_for(job, root, limits, sandboxed)
+        payload["workdir"] = workdir
+        future = client.submit(grade_task, payload, pure=False,
+                               key=f"grade-{job.student}-{job.assignment}-{os.urandom(4).hex()}")
+        by_key[future.key] = job
+        stream.add(future)
 
+    for _ in range(min(window, len(pending))):
+        submit_next()
     bar = tqdm(total=len(todo), unit="submission", disable=not progress, file=sys.stderr, dynamic_ncols=True)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for job in todo:
-            pool.submit(work, job)
+    for future in stream:
+        job = by_key.pop(future.key)
         try:
-            for _ in todo:
-                job, record, private, error = _next_result(results)
-                bar.update(1)
-                if error is not None:
-                    record, private = crash_record(job, root, error), None
-                write(job, record, private)
-                bar.write(f"[grade] {_result_line(job, record)}", file=sys.stdout)
-        except BaseException:
-            running.kill_all()
-            raise
+            result = future.result()
+        except Exception as error:  # noqa: BLE001 - reported as this submission's internal error
+            result = crash_record(job, root, error)
+        record = writer.write(job, result)
+        bar.update(1)
+        bar.write(f"[grade] {_result_line(job, record)}", file=sys.stdout)
+        if pending:
+            submit_next()
     bar.close()
 
 
 def grade_folder(submitted, root=ROOT, workers=None, force=False, limits: GradingLimits = DEFAULT_LIMITS,
-                 progress=True, log=print, scratch=None):
-    """Grade every submission under ``submitted`` into root/autograded/, root/feedback/ and root/gradebook.db.
+                 sandboxed=True, scheduler=None, db_url=None, progress=True, log=print):
+    """Grade every submission under ``submitted`` into root/autograded/, the gradebook and root/feedback/.
 
     Inputs:
     - submitted: a folder <student>/<assignment>/<notebook>.ipynb (never modified).
-    - workers: parallel submissions (default: the number of cores); force: regrade up-to-date ones.
-    - limits: each submission's limits; scratch: where the private course folders go (default: the
-      system's temporary folder).
+    - workers: worker processes of the local cluster (default: the number of cores); force: regrade all.
+    - limits: each submission's limits; sandboxed: False only for --no-sandbox; scheduler: the address of
+      an existing Dask scheduler; db_url: the gradebook (default root/gradebook.db).
     Returns:
     - the list of records of the submissions graded in this run (skipped ones are not included).
     """
-    root = Path(root)
-    submitted = Path(submitted).resolve()
+    root, submitted = Path(root), Path(submitted).resolve()
     workers = max(1, int(workers or os.cpu_count() or 1))
+    db_url = gradebook_url(root, db_url)
     jobs = find_jobs(submitted, root)
-    todo = [job for job in jobs if force or not is_up_to_date(job, root)]
+    todo = longest_first([job for job in jobs if force or not is_up_to_date(job, root)], root)
     log(f"[grade] {len(jobs)} submission(s) in {submitted}; {len(jobs) - len(todo)} already graded, "
-        f"{len(todo)} to grade with {workers} worker(s)")
+        f"{len(todo)} to grade with {workers if not scheduler else 'the cluster'}'s worker(s)")
+    fill_gradebook(root, db_url, [job for job in jobs if job not in todo])
     if not todo:
         return []
-    records = []
-    workdir = Path(tempfile.mkdtemp(prefix="dlcourse-grading-", dir=scratch))
+    check_sandbox(sandboxed, scheduler, log)
+    for assignment in sorted({job.assignment for job in todo}):
+        sync_assignment(db_url, root, assignment)
+    writer = Writer(root, db_url, log)
+    start = time.perf_counter()
+    # On a local cluster the workers' folders go in one folder of the run, removed after it even when a
+    # worker was killed; a remote worker uses its own temporary folder.
+    workdir = None if scheduler else tempfile.mkdtemp(prefix="dlcourse-grading-")
     try:
-        template = make_template(workdir, root, [a for a in assignments_present(root)
-                                                  if a in {job.assignment for job in todo}])
-
-        def write(job, record, private):
-            install_results(root, job, record, private)
-            merge_into_gradebook(root / "gradebook.db", template / "gradebook.db", record)
-            if private:
-                shutil.rmtree(private, ignore_errors=True)
-            records.append(record)
-
-        _grade_in_parallel(todo, root, workdir, template, limits, workers, write, progress)
+        with dask_client(workers, scheduler) as client:
+            first = [SourceFacts(nbformat.read(p, as_version=4)).preload
+                     for p in sorted((root / "source" / todo[0].assignment).glob("*.ipynb"))[:1]]
+            client.run(prewarm, sandboxed, limits, first, workdir)
+            _grade_on_cluster(client, todo, root, limits, sandboxed, writer, progress, workdir)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    failed = [r for r in records if r["status"] != "graded"]
-    log(f"[grade] graded {len(records)} submission(s); {len(failed)} could not be graded"
-        + "".join(f"\n    {r['student']}/{r['assignment']}: {r['reason']}" for r in failed))
+        writer.close()
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    records = writer.records
+    stopped = [r for r in records if r["status"] != "graded" or r["reason"]]
+    log(f"[grade] graded {len(records)} submission(s) in {time.perf_counter() - start:.1f} s; {len(stopped)} "
+        "stopped early or could not be graded"
+        + "".join(f"\n    {r['student']}/{r['assignment']}: {r['reason']}" for r in stopped))
     return records
+
+
+def fill_gradebook(root, db_url, jobs):
+    """Write into the gradebook the graded submissions it does not hold yet (a fresh clone's committed sample
+    records, another course copy's results), so that formgrader, the feedback and the tables see every one."""
+    synced = set()
+    for job in jobs:
+        record = read_record(root, job.student, job.assignment)
+        if record is None:
+            continue
+        if job.assignment not in synced:
+            sync_assignment(db_url, root, job.assignment)
+            synced.add(job.assignment)
+        if not has_submission(db_url, job.assignment, job.student):
+            record_submission(db_url, record, previous=record)
+
+
+def profile_lines(records, top=15):
+    """The ``--profile`` summary: the slowest cells over the run, and each assignment's mean seconds."""
+    cells, assignments = {}, {}
+    for record in records:
+        assignments.setdefault(record["assignment"], []).append(record["seconds"])
+        for notebook, timings in record.get("timings", {}).items():
+            for cell, seconds in timings.items():
+                cells.setdefault((record["assignment"], notebook, cell), []).append(seconds)
+    lines = ["[profile] mean seconds per submission: " + ", ".join(
+        f"{a} {sum(t) / len(t):.1f} s ({len(t)})" for a, t in sorted(assignments.items()))]
+    slowest = sorted(cells.items(), key=lambda item: -sum(item[1]) / len(item[1]))[:top]
+    lines += [f"[profile] {a}/{n} cell `{c}`: mean {sum(t) / len(t):.2f} s, max {max(t):.2f} s over {len(t)}"
+              for (a, n, c), t in slowest]
+    return lines

@@ -1,19 +1,22 @@
 """Inspection of a submission before it is graded: what is wrong with it, and a repaired copy to grade.
 
 Invalid JSON, missing or renamed notebooks, deleted, retyped, duplicated and unknown cells are each
-reported with a reason. What can be repaired in the copy handed to the grader is repaired (duplicated
-grade ids keep their last copy, duplicated cell ids are renumbered); the rest of the repair (deleted and
-retyped cells) is restoring cells from the source, done when the submission is graded. A notebook that
+reported with a reason. What can be repaired in the copy handed to the grader is repaired: duplicated
+grade ids keep their last copy, duplicated cell ids are renumbered, and ``restore_from_source`` takes every
+graded cell's type and metadata and every test, locked and rubric cell's source from the instructor's
+notebook, putting deleted ones back. A notebook that
 cannot be read scores 0 and the others are still graded. The submitted files are only ever read.
 """
 
+import copy
 import json
 import uuid
 from pathlib import Path
 
 import nbformat
 
-from dlcourse.instructor.markers import cell_kind, grade_id
+from dlcourse.instructor.config import CODE_STUB, TEXT_STUB
+from dlcourse.instructor.markers import cell_kind, grade_id, replace_solutions
 
 
 def graded_cells(notebook):
@@ -127,3 +130,67 @@ def inspect_submission(folder, source_folder):
         notebooks[name] = notebook
     problems += [f"{name}: unexpected notebook, not graded" for name in unexpected]
     return notebooks, problems
+
+
+def student_copy(source_cell):
+    """A source cell as the student's copy has it (its solution region replaced by the stub)."""
+    cell = nbformat.from_dict(copy.deepcopy(dict(source_cell)))
+    stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
+    cell.source = replace_solutions(cell.source, stub)
+    cell.outputs = [] if cell.cell_type == "code" else cell.get("outputs", [])
+    if cell.cell_type == "code":
+        cell.execution_count = None
+    return cell
+
+
+def _restored(cell, source_cell):
+    """The submitted cell with what the student may not change taken from the source cell."""
+    kind = cell_kind(source_cell)
+    if kind in ("test", "locked", "rubric"):
+        restored = nbformat.from_dict(copy.deepcopy(dict(source_cell)))
+    else:  # solution or answer: the student's text, the source's type and grading metadata
+        restored = nbformat.from_dict(copy.deepcopy(dict(source_cell)))
+        restored.source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+    if restored.cell_type == "code":
+        restored.outputs, restored.execution_count = [], None
+    restored["id"] = source_cell.get("id") or cell.get("id")
+    return restored
+
+
+def restore_from_source(notebook, source):
+    """The notebook to grade: the submitted one with every graded cell's type and metadata, and every test,
+    locked and rubric cell's source, taken from the instructor's notebook; deleted graded cells of any kind
+    put back at their place (a deleted answer as its stub); cells with unknown grade ids and ordinary cells
+    kept as ordinary cells (grading metadata removed). The submitted notebook is not changed.
+
+    Inputs:
+    - notebook: a submitted notebook (read_submitted_notebook, repair_duplicates); source: its source notebook.
+    Returns:
+    - a new NotebookNode with the source's notebook metadata (kernelspec).
+    """
+    by_id = {grade_id(cell): cell for cell in source.cells if grade_id(cell)}
+    order = [grade_id(cell) for cell in source.cells if grade_id(cell)]
+    cells, present = [], set()
+    for cell in notebook.cells:
+        gid = grade_id(cell)
+        if gid in by_id and gid not in present:
+            cells.append(_restored(cell, by_id[gid]))
+            present.add(gid)
+        else:
+            plain = nbformat.from_dict(copy.deepcopy(dict(cell)))
+            plain.metadata.pop("nbgrader", None)
+            plain.metadata.pop("dlcourse", None)
+            cells.append(plain)
+    for position, gid in enumerate(order):
+        if gid in present:
+            continue
+        earlier = [g for g in order[:position] if g in present]
+        after = max((i for i, c in enumerate(cells) if grade_id(c) in earlier), default=-1)
+        missing = by_id[gid]
+        cells.insert(after + 1, student_copy(missing) if cell_kind(missing) in ("solution", "answer") else
+                     nbformat.from_dict(copy.deepcopy(dict(missing))))
+        present.add(gid)
+    restored = nbformat.v4.new_notebook(metadata=copy.deepcopy(dict(source.metadata)))
+    restored.cells = cells
+    restored.nbformat_minor = max(int(source.get("nbformat_minor", 5)), 5)
+    return restored

@@ -125,3 +125,19 @@ def solution_line_spans(text):
 def contains_marker(text):
     """The first marker word found in ``text``, or None."""
     return next((word for word in ALL_MARKERS if word in text), None)
+
+
+def replace_solutions(text, stub):
+    """The text with each solution region replaced by ``stub``, indented like its BEGIN line (what nbgrader's
+    ClearSolutions makes of it in the student's copy). An unterminated region is replaced to the end."""
+    kept, inside = [], False
+    for line in text.split("\n"):
+        if SOLUTION_BEGIN in line:
+            inside = True
+            indent = line[:len(line) - len(line.lstrip())]
+            kept += [indent + stub_line for stub_line in stub.split("\n")]
+        elif SOLUTION_END in line and inside:
+            inside = False
+        elif not inside:
+            kept.append(line)
+    return "\n".join(kept)

@@ -22,7 +22,7 @@ notebook of the assignment:
    kernel: two mutants never share a kernel, so they cannot interfere. ``--workers`` kernels run at once.
 4. **Limits.** Each kernel gets the grading memory limit (``--memory-limit-gb``, RLIMIT_AS set before
    the first cell) and, per cell, ``TIMEOUT_FACTOR`` times the cell's reference time (at least
-   ``MIN_TIMEOUT`` s, at most the course's cell timeout), so a mutant that loops forever is killed as
+   ``MIN_TIMEOUT`` s, at most the grading cell timeout ``--cell-timeout``), so a mutant that loops forever is killed as
    "timeout" quickly; each run has its own scratch working directory.
 5. **Equivalent mutants.** ``samples/<a>/equivalent_mutants.txt`` lists, one per line, the key of a
    mutant that means the same as the reference and the reviewed reason (``<key>  <reason>``; ``#``
@@ -47,7 +47,7 @@ from pathlib import Path
 import nbformat
 
 from dlcourse.instructor import cellflow
-from dlcourse.instructor.config import CELL_TIMEOUT, DEFAULT_LIMITS, log as default_log, source_notebooks
+from dlcourse.instructor.config import DEFAULT_LIMITS, log as default_log, source_notebooks
 from dlcourse.instructor.mutation import OPERATORS, cell_mutants
 from dlcourse.instructor.variants import cell_by_id, run_cells
 
@@ -165,6 +165,7 @@ class RunSettings:
     folder: Path  # the source folder (copied into each run's working directory)
     scratch: Path
     memory_limit_gb: float = DEFAULT_LIMITS.memory_limit_gb
+    cell_timeout: float = DEFAULT_LIMITS.cell_timeout
     whole: bool = False  # every mutant runs the whole notebook, no early stop (as slow as real grading)
     seconds: dict = field(default_factory=dict)  # cell id -> seconds in the reference run
 
@@ -175,8 +176,9 @@ class RunSettings:
 
     def timeout_of(self, reference):
         if reference:
-            return lambda cell: CELL_TIMEOUT
-        return lambda cell: min(CELL_TIMEOUT, max(MIN_TIMEOUT, TIMEOUT_FACTOR * self.seconds.get(cell.get("id"), 0.0)))
+            return lambda cell: self.cell_timeout
+        return lambda cell: min(self.cell_timeout,
+                                max(MIN_TIMEOUT, TIMEOUT_FACTOR * self.seconds.get(cell.get("id"), 0.0)))
 
 
 def run_plan_once(notebook, planned, judging, settings, replacements=None, reference=False):
@@ -363,12 +365,13 @@ def available_exercises(root, assignment):
 
 
 def mutation_test(root, assignment, workers=None, exercises=None, max_mutants=None, seed=0, operators=OPERATORS,
-                  memory_limit_gb=DEFAULT_LIMITS.memory_limit_gb, scratch=None, log=default_log, whole=False):
+                  limits=DEFAULT_LIMITS, scratch=None, log=default_log, whole=False):
     """Mutation-test an assignment's hidden tests (the module docstring says how).
 
     Inputs:
     - root: the course root; assignment: e.g. "03_tensorflow"; workers: kernels at once (default: cores).
     - exercises: solution cell ids to test (default: all); max_mutants: per exercise (default: all); seed.
+    - limits: the grading limits (memory per kernel; the cell timeout caps every mutant's cell timeout).
     - whole: run every mutant through the whole notebook without stopping early (slow; for comparison).
     Returns:
     - an AssignmentReport.
@@ -391,7 +394,7 @@ def mutation_test(root, assignment, workers=None, exercises=None, max_mutants=No
     folder = Path(root) / "source" / assignment
     try:
         for name in available:
-            settings = RunSettings(folder, scratch_dir, memory_limit_gb, whole)
+            settings = RunSettings(folder, scratch_dir, limits.memory_limit_gb, limits.cell_timeout, whole)
             notebook = nbformat.read(folder / name, as_version=4)
             reports, failures = notebook_mutants(notebook, Path(name).stem, settings, workers, exercises, max_mutants,
                                               seed, operators, log)

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from dlcourse.instructor.config import CELL_TIMEOUT, KERNEL_ENV, KERNEL_NAME, KERNELSPEC, ROOT, tool_environment
+from dlcourse.instructor.mathjax import TEMPLATE_NAME, TEMPLATES
 
 
 def install_kernel():
@@ -45,13 +46,20 @@ def execute_notebook(notebook, cwd, timeout=CELL_TIMEOUT, allow_errors=False):
     return notebook
 
 
-def notebook_html(notebook, title=None):
-    """The notebook as one HTML page (nbconvert's lab template; plots embedded as data: URIs)."""
+def notebook_html(notebook, title=None, mathjax_url=""):
+    """The notebook as one HTML page that needs no network (plots embedded as data: URIs).
+
+    nbconvert's lab template through the course's template (dlcourse/instructor/mathjax.py): MathJax from
+    ``mathjax_url`` (the course's copy, relative to the page: mathjax.page_url) or else from the Jupyter
+    server serving the page; never from a CDN.
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
     notebook = nbformat.from_dict(dict(notebook))
     if title:
         notebook.metadata["title"] = title
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
+    exporter = HTMLExporter(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES)],
+                            mathjax_url=mathjax_url)
+    body, _ = exporter.from_notebook_node(notebook)
     return body

@@ -2,8 +2,13 @@
 
 ``autograded/<student>/<assignment>/grading.json`` is written last and atomically by the single writer.
 It holds the sha256 of the submitted and source notebooks it was graded from (so a run can tell what is
-already graded), the status and reason, the problems found, and per notebook and cell:
-``{"type": "test" | "manual", "score": float | None, "max_score": float}`` (None: not graded yet).
+already graded), the status and reason, the problems found, the review flags (``{"notebook", "cell",
+"line", "what"}``), each cell's seconds (``timings``), the submission's time stamp, and per notebook and
+grade cell an entry:
+
+- a test: ``{"type": "test", "score", "max_score", "bonus", "bonus_max", "status", "message"}``;
+- a written answer: ``{"type": "manual", "score": None, "max_score", "answered", "sha256"}`` (graded by
+  hand, in the gradebook: see gradebook.py).
 """
 
 import hashlib
@@ -49,6 +54,16 @@ def new_record(job, root):
             "submission_sha256": submission_hashes(job.folder, source_notebooks(root, job.assignment)),
             "problems": [], "status": "graded", "reason": "", "notebooks": {},
             "score": 0.0, "max_score": 0.0, "seconds": 0.0, "graded_at": ""}
+
+
+def record_from_result(job, root, result, timestamp=None):
+    """The record of a graded submission from its worker's result (submission.grade_payload)."""
+    record = new_record(job, root)
+    for key in ("status", "reason", "problems", "flags", "notebooks", "timings"):
+        record[key] = result.get(key, record.get(key))
+    record["timestamp"] = timestamp
+    record["bonus"] = sum(cell.get("bonus") or 0.0 for cell in cells_of(record, kind="test"))
+    return finish_record(record, result.get("seconds", 0.0))
 
 
 def finish_record(record, seconds):

@@ -12,14 +12,17 @@ Deterministic (same inputs, same bytes), so a test can rebuild them in memory an
 """
 
 import copy
+import json
 import shutil
 from pathlib import Path
 
 import nbformat
 
+from dlcourse.instructor.gradebook import apply_manual_grades, has_submission
 from dlcourse.instructor.lessons import parse_lesson
 
 SUBMITTED = Path("samples") / "submitted"
+TA_GRADES = "ta_grades.json"  # samples/<a>/ta_grades.json: {student: {grade id: {"score", "comment"}}}
 STUDENTS = {"sample-correct": "alternative.py", "sample-untouched": None, "sample-partial": "partial.py"}
 
 
@@ -88,4 +91,23 @@ def build_samples(root, assignments):
             for name, notebook in notebooks.items():
                 (folder / name).write_text(notebook_text(notebook), encoding="utf-8")
         done.append(assignment)
+    return done
+
+
+def apply_ta_grades(root, db_url, assignments):
+    """The scripted grading pass of the sample submissions' written answers: the scores and comments of
+    samples/<a>/ta_grades.json entered through nbgrader's gradebook API, as a TA would in formgrader.
+
+    Returns:
+    - [(student, assignment)] whose grades were entered.
+    """
+    done = []
+    for assignment in assignments:
+        path = Path(root) / "samples" / assignment / TA_GRADES
+        if not path.is_file():
+            continue
+        for student, grades in json.loads(path.read_text(encoding="utf-8")).items():
+            if has_submission(db_url, assignment, student):
+                apply_manual_grades(db_url, assignment, student, grades)
+                done.append((student, assignment))
     return done

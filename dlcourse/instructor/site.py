@@ -2,7 +2,8 @@
 
 Each page is the executed solution notebook (solutions/<a>/<n>.ipynb: outputs and plots kept,
 markers and hidden tests already removed) rendered by nbconvert's HTMLExporter; plots are embedded
-as data: URIs, so the folder works opened from disk or served by any static web server.
+as data: URIs and formulas are typeset by the course's copy of MathJax (<course>/mathjax/, relative
+links), so the folder works opened from disk or served from the course folder, without network.
 """
 
 import html
@@ -12,6 +13,7 @@ from pathlib import Path
 import nbformat
 
 from dlcourse.instructor.config import ASSIGNMENTS
+from dlcourse.instructor.mathjax import page_url
 from dlcourse.instructor.notebooks import notebook_html
 
 INDEX_STYLE = """
@@ -50,7 +52,7 @@ def build_site(root):
             notebook = nbformat.read(path, as_version=4)
             title = notebook_title(notebook, path.stem)
             page = path.with_suffix(".html")
-            page.write_text(notebook_html(notebook, title), encoding="utf-8")
+            page.write_text(notebook_html(notebook, title, page_url(page, root)), encoding="utf-8")
             figures = sum(1 for cell in notebook.cells if cell.cell_type == "code"
                           for output in cell.get("outputs", []) if "image/png" in output.get("data", {}))
             items.append((folder.name, page.relative_to(solutions).as_posix(), title, figures))

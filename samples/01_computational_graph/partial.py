@@ -16,7 +16,7 @@ def topological_order(root):
     return order
 # %% id=value_class
 class Value:
-    """A scalar node; correct primitives, but backward() does not reset the gradients (a second call adds up)."""
+    """A scalar node with correct primitives."""
 
     def __init__(self, data, parents=(), op="", label=""):
         self.data = float(data)
@@ -95,11 +95,15 @@ class Value:
             self.grad += -1 / self.data ** 2 * out.grad
         out._backward = _backward
         return out
+# %% id=value_backward
+def backward(self):
+    """Inputs: self, the output. Returns: None. BUG: the other gradients are not reset, so a second call adds up."""
+    self.grad = 1.0
+    for node in reversed(topological_order(self)):
+        node._backward()
 
-    def backward(self):
-        self.grad = 1.0  # BUG: the other gradients are not reset, so a second call adds up
-        for node in reversed(topological_order(self)):
-            node._backward()
+
+Value.backward = backward
 # %% id=logistic_regression_graph
 def logistic_regression_graph(x1, x2, w1, w2, b):
     """Correct."""
@@ -120,3 +124,10 @@ def two_unit_network_loss(params, data):
         y = params["v1"] * h1 + params["v2"] * h2 + params["c"]
         loss = loss + (y - t) * (y - t)
     return loss
+# %% [markdown] id=q_sigmoid_derivative
+# The graph is n = -z, e = exp(n), d = 1 + e, s = 1/d. The local derivatives are -1, e, 1 and 1/d^2,
+# and multiplying them gives e/(1 + e)^2, which is sigma(z)(1 - sigma(z)). So we only need to remember
+# sigma(z) from the forward pass and the backward pass is cheap.
+# %% [markdown] id=q_zero_init
+# If everything starts at 0, all the gradients are 0, so gradient descent never changes anything and
+# the network does not learn. A constant like 0.5 would be fine, the important thing is not to use 0.

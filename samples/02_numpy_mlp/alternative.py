@@ -166,3 +166,69 @@ def train(mlp, X, Y, X_test, Y_test, epochs, batch_size, learning_rate, lr_decay
         history["train_error"].append(float(mlp.error_rate(X, Y)))
         history["test_error"].append(float(mlp.error_rate(X_test, Y_test)))
     return history
+
+# %% [markdown] id=q_cost_depth
+# **Question 1.** For every one of the $P$ parameters, finite differences evaluate the cost twice, so one
+# gradient costs about $2P$ forward passes, $2PF$ operations. $F$ itself grows with $P$ (each weight is
+# used once per example), so this is quadratic in the size of the network. Backpropagation needs one
+# forward pass and one backward pass, which costs about two forward passes, so roughly $3F$ in total.
+# With $L$ layers of the same width, $P$ and $F$ are both proportional to $L$: backprop grows like $L$,
+# finite differences like $L^2$. We still use finite differences because they are easy to get right and
+# do not depend on our derivation, so on a tiny network they tell us whether the backward pass is right.
+
+# %% [markdown] id=q_architecture
+# **Question 2.** The sizes must chain: layer $k$ has as many inputs as layer $k-1$ has units, the first
+# layer takes the 784 pixels and the last one has 10 units, one per class, which go into the softmax.
+# Every activation needs a derivative (almost everywhere is enough, as for ReLU) and must be nonlinear.
+# If all hidden activations are the identity, the product of the weight matrices is a single matrix and
+# the biases add up to one bias vector: the network is plain softmax regression, however many layers it has.
+
+# %% [markdown] id=q_softmax_ce
+# **Question 3.** With $c$ the correct class only one term of the sum is left:
+# $-\log p_c = -z_c + \log \sum_j e^{z_j}$. The derivative of $\log \sum_j e^{z_j}$ with respect to $z_k$
+# is $e^{z_k} / \sum_j e^{z_j} = p_k$, and that of $-z_c$ is $-y_k$, so the gradient is $p - y$ (and
+# $(P - Y)/N$ for the mean over a batch). Computing the two together avoids the $K \times K$ Jacobian of the
+# softmax and the division by $p_c$ that the derivative of the log would bring, and it lets us use the
+# log-sum-exp trick: no $\log 0$ when a probability underflows for large logits.
+
+# %% [markdown] id=q_batch_timing
+# **Question 4.** Going from one example per call to a few tens makes the pass several times faster,
+# but nowhere near the 1/B of the dashed line: from about B = 20 on the curve is flat, and 60,000 at once
+# is even a bit slower than 1,000. Each call of propagate has a fixed price (Python, NumPy's dispatch,
+# allocating small arrays, for five layers and the softmax); with B = 1 that price is paid for every
+# example and dominates, with B = 100 it is spread over 100 examples and what is left is the arithmetic
+# itself, which no minibatch size reduces. The huge batch no longer fits in the caches, so memory traffic
+# slows it down. In practice the minibatch is limited by memory (every layer's activations are kept for
+# backpropagation). For training, a larger minibatch means fewer parameter updates per epoch and a
+# gradient with less noise, so beyond some size an epoch makes less progress for the same work.
+
+# %% [markdown] id=q_shallow_deep
+# **Question 5.** Both networks end with almost no training errors (a few in a thousand); the deep one
+# starts worse in the first epoch but then gets a clearly lower training cost, so it fits the training
+# set better. The test errors end at about the same value, and the table with three seeds shows the
+# difference changing from run to run by more than the difference itself, and it is also below the
+# standard error of a test error measured on 10,000 digits: I cannot say that one generalises better.
+# The big gap between training and test error is overfitting: with only 5,000 training digits the amount
+# of data limits the result, not the number of parameters, so more depth does not help much here.
+
+# %% [markdown] id=q_settings
+# **Question 6.** In the table, 0.3 with minibatches of 100 is clearly the best choice. 0.03 learns but
+# slowly, 3.0 blows up (the cost overflows). Minibatches of 10 also blow up at 0.3, and minibatches of
+# 1,000 give so few updates per epoch that they are as slow as the small learning rate. From the learning
+# curves, after 4 or 5 epochs the test error hardly improves while the training cost still goes down,
+# so more epochs would only overfit. So: the largest learning rate that stays stable, a minibatch of a
+# hundred or so, and a handful of epochs with a decaying rate.
+
+# %% [markdown] id=q_gd_variants
+# **Question 7.** Full-batch gradient descent uses all N examples for one exact gradient: a single,
+# expensive and noise-free update per epoch. Online SGD takes one example per update: N cheap updates
+# per epoch, but each gradient is very noisy and single-example products waste the CPU (see the timing:
+# many times slower per example). Minibatch SGD sits in between: N/B updates per epoch, a noise that
+# shrinks like 1/sqrt(B), and matrix-matrix products that run at full speed. That is why minibatches are
+# the default choice.
+
+# %% [markdown] id=q_learning_rate
+# **Question 8.** Too small a learning rate makes tiny steps, so training crawls and can get stuck on
+# flat regions; too large a rate overshoots, so the cost jumps around or explodes, as with 3.0 in the
+# table. With minibatches the gradient is a noisy estimate, so at a fixed rate the weights keep bouncing
+# around the minimum; lowering the rate epoch after epoch keeps the fast start and then lets them settle.

@@ -286,8 +286,38 @@ def train(mlp, X, Y, X_test, Y_test, epochs, batch_size, learning_rate, lr_decay
             mlp.cost(X[batch], Y[batch])
             mlp.backpropagate(Y[batch])
             mlp.update_params(rate)
-        # one pass over the training set gives both its cost and its error rate
         history["cost"].append(mlp.cost(X, Y))
-        history["train_error"].append(float((mlp.softmax.P.argmax(axis=1) != Y.argmax(axis=1)).mean()))
+        history["train_error"].append(mlp.error_rate(X, Y))
         history["test_error"].append(mlp.error_rate(X_test, Y_test))
     return history
+
+# %% [markdown] id=q_cost_depth
+# **Question 1.** Finite differences need two evaluations of the cost for each parameter, so about $2P$
+# forward passes. Backpropagation costs about the same as one forward pass. When the network is deeper
+# there are more parameters, so both get slower.
+
+# %% [markdown] id=q_architecture
+# **Question 2.** The layers should get smaller and smaller towards the output, and the activations must
+# be sigmoids so that the outputs are probabilities. With identity activations the network still works,
+# it only learns more slowly.
+
+# %% [markdown] id=q_softmax_ce
+# **Question 3.** The cross-entropy is $-\log p_c$ and its gradient is $p - y$. It is better to combine
+# them because it is faster.
+
+# %% [markdown] id=q_shallow_deep
+# **Question 5.** The deep network is better because it has more layers and more parameters, and its
+# training cost is lower at the end.
+
+# %% [markdown] id=q_settings
+# **Question 6.** The learning rate 0.3 works best, 3.0 is too big and 0.03 is too small. I would train
+# for more epochs to get a better result.
+
+# %% [markdown] id=q_gd_variants
+# **Question 7.** Batch gradient descent uses the whole data set at each step, so it is slow but exact.
+# Stochastic gradient descent uses one example, so it is fast. Minibatch is a compromise between the two.
+
+# %% [markdown] id=q_learning_rate
+# **Question 8.** If the learning rate is too small, learning is very slow. If it is too large, the cost
+# oscillates or diverges. Decaying the learning rate makes the steps smaller at the end, so the network
+# converges instead of jumping around the minimum, because the minibatch gradients are noisy.

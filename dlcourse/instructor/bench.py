@@ -1,0 +1,138 @@
+"""``./course bench``: grading speed measured side by side, in one run, against the floor and stock nbgrader.
+
+Every figure is a wall time on this machine, with the sandbox on for the course's grading:
+
+1. the floor: practical 1's correct sample executed once by nbclient in the course kernel (kernel start,
+   imports and cells, nothing else);
+2. the same notebook for N students (default 10) graded by stock ``nbgrader autograde`` (one command, serial);
+3. the same N with ``./course grade --workers 1 --force`` and 4. ``--workers 2 --force``;
+5. one complete submission of the five practicals (the correct samples) with ``--workers 1`` and 6. ``2``,
+   next to the bare execution of each of its five notebooks (their sum and the longest).
+
+It then prints the goals of the grading-speed issue as measured ratios. Each grading run is the real
+command line in a child process (``python -m dlcourse.instructor.cli grade``), on a copy of the course.
+"""
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from dlcourse.instructor.config import ROOT, assignments_present, tool_environment
+from dlcourse.instructor.nbgrader_course import autograde, make_course
+from dlcourse.instructor.notebooks import execute_notebook
+from dlcourse.instructor.samples import sample_notebooks
+
+FIRST = "01_computational_graph"
+
+
+def _course_copy(folder, assignments):
+    folder = Path(folder)
+    for assignment in assignments:
+        shutil.copytree(ROOT / "source" / assignment, folder / "source" / assignment)
+    shutil.copy(ROOT / "nbgrader_config.py", folder / "nbgrader_config.py")
+    return folder
+
+
+def _correct(assignment):
+    (name, notebook), = sample_notebooks(ROOT, assignment)["sample-correct"].items()
+    return name, notebook
+
+
+def _write_students(submitted, assignments, count):
+    for index in range(count):
+        for assignment in assignments:
+            name, notebook = _correct(assignment)
+            folder = Path(submitted) / f"student-{index:02d}" / assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, folder / name)
+    return Path(submitted)
+
+
+def bare_seconds(assignment, workdir):
+    """Seconds of one nbclient execution of the assignment's correct sample (kernel start included)."""
+    name, notebook = _correct(assignment)
+    folder = Path(tempfile.mkdtemp(dir=workdir))
+    start = time.perf_counter()
+    execute_notebook(notebook, cwd=folder, allow_errors=True)
+    return time.perf_counter() - start
+
+
+def stock_seconds(submitted, workdir, count):
+    """Seconds of one stock ``nbgrader autograde`` of ``count`` students of practical 1."""
+    course = make_course(Path(workdir) / "stock", [FIRST])
+    folders = {f"student-{i:02d}": Path(submitted) / f"student-{i:02d}" / FIRST for i in range(count)}
+    start = time.perf_counter()
+    scores, result = autograde(course, FIRST, folders)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"stock nbgrader autograde failed:\n{result.stderr[-3000:]}")
+    return seconds
+
+
+def course_grade_seconds(course, submitted, workers):
+    """Seconds of ``./course grade <submitted> --workers N --force`` (a child process, sandbox on)."""
+    command = [sys.executable, "-m", "dlcourse.instructor.cli", "grade", str(submitted), "--root", str(course),
+               "--workers", str(workers), "--force", "--no-progress"]
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, env=tool_environment(), capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"./course grade failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return seconds
+
+
+def measure(students=10, five=True, log=print):
+    """Measure every figure; returns {name: seconds} (and logs each as it comes)."""
+    figures = {}
+    workdir = Path(tempfile.mkdtemp(prefix="dlcourse-bench-"))
+    try:
+        submitted = _write_students(workdir / "p1", [FIRST], students)
+        course = _course_copy(workdir / "course-p1", [FIRST])
+        steps = [("floor", lambda: bare_seconds(FIRST, workdir)),
+                 ("stock", lambda: stock_seconds(submitted, workdir, students)),
+                 ("grade_1", lambda: course_grade_seconds(course, submitted, 1)),
+                 ("grade_2", lambda: course_grade_seconds(course, submitted, 2))]
+        if five:
+            present = assignments_present(ROOT)
+            whole = _write_students(workdir / "five", present, 1)
+            five_course = _course_copy(workdir / "course-five", present)
+            steps += [(f"bare_{a}", lambda a=a: bare_seconds(a, workdir)) for a in present]
+            steps += [("five_1", lambda: course_grade_seconds(five_course, whole, 1)),
+                      ("five_2", lambda: course_grade_seconds(five_course, whole, 2))]
+        for name, step in steps:
+            figures[name] = step()
+            log(f"[bench] {name}: {figures[name]:.1f} s")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return figures
+
+
+def report(figures, students=10):
+    """The table and the goals as lines of text."""
+    floor, stock, one, two = (figures[k] for k in ("floor", "stock", "grade_1", "grade_2"))
+    lines = ["| work | seconds |", "|---|---|",
+             f"| practical 1, one correct notebook executed by nbclient (the floor) | {floor:.1f} |",
+             f"| the same x {students}, stock `nbgrader autograde` (serial) | {stock:.1f} |",
+             f"| the same {students}, `./course grade --workers 1 --force` | {one:.1f} |",
+             f"| the same {students}, `./course grade --workers 2 --force` | {two:.1f} |"]
+    goals = [(f"{students} x practical 1, 2 workers / stock serial", two / stock, "<=", 0.55),
+             ("2 workers faster than 1 (speed-up)", one / two, ">=", 1.85),
+             ("per-submission cost / (1.1 x floor + 0.3 s)", (one / students) / (1.1 * floor + 0.3), "<=", 1.0)]
+    bare = {k[5:]: v for k, v in figures.items() if k.startswith("bare_")}
+    if bare:
+        longest, total = max(bare.values()), sum(bare.values())
+        bound = max(longest, total / 2)
+        lines += [f"| one complete five-practical submission, `--workers 1` | {figures['five_1']:.1f} |",
+                  f"| the same, `--workers 2` | {figures['five_2']:.1f} |",
+                  f"| bare execution of the five notebooks: sum / longest | {total:.1f} / {longest:.1f} |"]
+        goals.append(("five practicals, 2 workers / max(longest, sum / 2)", figures["five_2"] / bound, "<=", 1.2))
+    lines += ["", "| goal | measured | target | met |", "|---|---|---|---|"]
+    for name, value, sense, target in goals:
+        met = value <= target if sense == "<=" else value >= target
+        lines.append(f"| {name} | {value:.2f} | {sense} {target:g} | {'yes' if met else 'NO'} |")
+    return lines

@@ -1,0 +1,65 @@
+"""The task a grading worker runs (on this machine or on a Dask cluster): one submission's payload in, its
+result out. Each worker process keeps one kernel pool (``kernels.KernelPool``) for its whole life, so the
+next submission's kernel is already started and has already imported its libraries.
+"""
+
+import atexit
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from dlcourse.instructor.config import GradingLimits
+from dlcourse.instructor.kernels import KernelPool
+from dlcourse.instructor.sandbox import sandbox_problem
+from dlcourse.instructor.submission import grade_payload
+
+_POOLS = {}
+_LOCK = threading.Lock()
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot start on this worker; the message says why and how to fix it."""
+
+
+def _pool(sandboxed, limits, base=None):
+    """This process's kernel pool for these settings; its folder is made in ``base`` (the run's folder on a
+    local cluster, which the client removes after the run) or in the system's temporary folder."""
+    key = (sandboxed, limits)
+    with _LOCK:
+        if key not in _POOLS:
+            if sandboxed:
+                problem = sandbox_problem()
+                if problem:
+                    raise SandboxUnavailable(problem)
+            local = base and Path(base).is_dir()
+            workdir = Path(tempfile.mkdtemp(prefix="w-" if local else "dlcourse-worker-", dir=base if local else None))
+            _POOLS[key] = (KernelPool(workdir, sandboxed, limits), workdir)
+        return _POOLS[key]
+
+
+def grade_task(payload):
+    """Grade one submission (see ``submission.grade_payload``); returns its result dict."""
+    pool, workdir = _pool(payload["sandboxed"], GradingLimits(**payload["limits"]), payload.get("workdir"))
+    return grade_payload(payload, pool, workdir)
+
+
+def close_pools():
+    """Stop every warm kernel of this process (at exit, and between tests)."""
+    with _LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool, workdir in pools:
+        pool.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+atexit.register(close_pools)
+
+
+def prewarm(sandboxed, limits, preloads, base=None):
+    """Start, in the background, a warm kernel for each list of modules in ``preloads`` (Client.run)."""
+    pool, _ = _pool(sandboxed, limits, base)
+    for preload in preloads:
+        pool.warm(preload)
+    return len(preloads)
