@@ -4,7 +4,8 @@
 ``nbgrader autograde`` restores into a submission) with some solution cells replaced by a variant's
 code, then scores every test cell with nbgrader's own ``determine_grade``, after the course's
 stderr guard. A cell that raised scores 0, as in autograde. Cells can be skipped (expensive training
-that a variant does not touch) or the run stopped early.
+that a variant does not touch) or the run stopped early. The core is the pipeline's
+``dlcourse.instructor.variants`` (``run_variant``), which ``./course mutants`` uses too.
 
 The real ``nbgrader autograde`` is run by ``autograde_variants`` (and by the foundation tests), which
 proves on whole submissions that the scores agree.
@@ -13,46 +14,20 @@ proves on whole submissions that the scores agree.
 import copy
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader.utils import determine_grade, is_grade
 
 from dlcourse.instructor.config import ROOT
 from dlcourse.instructor.markers import strip_hidden_tests, strip_solution_markers
 from dlcourse.instructor.nbgrader_course import autograde, make_course
-from dlcourse.instructor.nbgrader_ext import StderrToStdout
 from dlcourse.instructor.notebooks import execute_notebook
 from dlcourse.instructor.samples import read_replacements
+# The variant core lives in the pipeline (./course mutants uses it); these names are this module's API too.
+from dlcourse.instructor.variants import (CellResult, VariantResult, cell_by_id, replace_cells, run_variant,
+                                          score_cells)
 
 SOURCE = ROOT / "source"
-
-
-@dataclass
-class CellResult:
-    grade_id: str
-    score: float
-    max_score: float
-    error: str = ""  # "ExceptionName: message" of the cell's error, if any
-
-    @property
-    def passed(self):
-        return self.score == self.max_score
-
-
-@dataclass
-class VariantResult:
-    cells: dict = field(default_factory=dict)  # grade_id -> CellResult (only the cells that ran)
-
-    def failed(self):
-        return {gid: cell.error for gid, cell in self.cells.items() if not cell.passed}
-
-    def passed(self):
-        return sorted(gid for gid, cell in self.cells.items() if cell.passed)
-
-    def total(self):
-        return sum(c.score for c in self.cells.values()), sum(c.max_score for c in self.cells.values())
 
 
 def source_notebook_path(assignment, notebook=None):
@@ -72,37 +47,6 @@ def graded_cell_points(notebook):
             if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")}
 
 
-def cell_by_id(notebook, cell_id):
-    for cell in notebook.cells:
-        if cell.get("id") == cell_id:
-            return cell
-    raise KeyError(f"no cell with id {cell_id!r}")
-
-
-def replace_cells(notebook, replacements):
-    """Return a copy of ``notebook`` whose cells named in ``replacements`` (cell id -> code) are replaced."""
-    notebook = copy.deepcopy(notebook)
-    for cell_id, source in replacements.items():
-        cell_by_id(notebook, cell_id).source = source
-    return notebook
-
-
-def score_cells(notebook):
-    """Score every executed test cell of ``notebook`` as nbgrader's SaveAutoGrades would."""
-    guard = StderrToStdout()
-    result = VariantResult()
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code" or not is_grade(cell) or cell.get("execution_count") is None:
-            continue
-        guard.preprocess_cell(cell, {}, index)
-        score, max_score = determine_grade(cell)
-        errors = [f"{o.get('ename')}: {o.get('evalue')}" for o in cell.outputs if o.output_type == "error"]
-        errors += [o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"]
-        result.cells[cell.metadata.nbgrader.grade_id] = CellResult(
-            cell.metadata.nbgrader.grade_id, score, max_score, "\n".join(errors))
-    return result
-
-
 def score_variant(assignment, replacements=None, notebook=None, skip=(), stop_after=None, timeout=300):
     """Execute a source notebook with cells replaced, and score its test cells.
 
@@ -114,21 +58,8 @@ def score_variant(assignment, replacements=None, notebook=None, skip=(), stop_af
     - a VariantResult with one CellResult per executed test cell.
     """
     path = source_notebook_path(assignment, notebook)
-    original = nbformat.read(path, as_version=4)
-    variant = replace_cells(original, replacements or {})
-    kept = []
-    for cell in variant.cells:
-        if cell.get("id") in skip:
-            continue
-        kept.append(cell)
-        if stop_after and cell.get("id") == stop_after:
-            break
-    else:
-        if stop_after:
-            raise KeyError(f"stop_after={stop_after!r} is not a cell id of {path.name}")
-    variant.cells = kept
-    execute_notebook(variant, cwd=path.parent, timeout=timeout, allow_errors=True)
-    return score_cells(variant)
+    return run_variant(nbformat.read(path, as_version=4), path.parent, replacements, skip, stop_after, timeout,
+                       name=path.name)
 
 
 def release_notebook(assignment, notebook=None):

@@ -46,3 +46,12 @@ def test_cell_kinds_come_from_the_metadata_not_the_cell_type():
     broken = _cell("code")
     broken.metadata["nbgrader"] = "not a dict"
     assert cell_kind(broken) is None
+
+
+def test_solution_line_spans_are_the_lines_between_markers_and_fail_closed():
+    from dlcourse.instructor.markers import solution_line_spans
+
+    code = "def f():\n    ### BEGIN SOLUTION\n    x = 1\n    return x\n    ### END SOLUTION\n    pass"
+    assert solution_line_spans(code) == [(3, 4)]
+    assert solution_line_spans("a\n### BEGIN SOLUTION\n### END SOLUTION") == []  # empty region
+    assert solution_line_spans("a\n# BEGIN SOLUTION\nb\nc") == [(3, 4)]  # unterminated: to the end

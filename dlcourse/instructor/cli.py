@@ -17,6 +17,10 @@
                    tables, release its feedback (--interval seconds between looks); survives a restart
     bench          measure grading speed side by side: the floor, stock nbgrader, ./course grade with 1 and
                    2 workers, a five-practical submission (--students N, --quick skips the five practicals)
+    mutants [A]    mutation testing of the hidden tests: mutate the solution code of assignment A (default:
+                   every assignment), grade each mutant with the real tests on --workers kernels, print the
+                   mutation score per exercise and the surviving mutants (--exercise, --max-mutants, --seed,
+                   --operators, --mutants-json, --whole)
     install-kernel register the 'dlcourse' Jupyter kernel inside the environment
     mathjax        copy the environment's MathJax to mathjax/ (the pages' formulas, offline; done by every
                    command that writes pages)
@@ -41,8 +45,8 @@ import sys
 import time
 from pathlib import Path
 
-from dlcourse.instructor import (bench, exchange, feedback, grading, lessons, lms, mathjax, samples, site, solutions,
-                                 tables, validate, watch)
+from dlcourse.instructor import (bench, exchange, feedback, grading, lessons, lms, mathjax, mutants, samples, site,
+                                 solutions, tables, validate, watch)
 from dlcourse.instructor.config import (DEFAULT_LIMITS, ROOT, GradingLimits, assignments_present, log, students_of,
                                         tool_environment)
 from dlcourse.instructor.gradebook import gradebook_url
@@ -51,7 +55,7 @@ from dlcourse.instructor.notebooks import install_kernel, run_nbgrader
 
 SAMPLES_GRADES = Path("grades") / "samples"
 COMMANDS = ["build", "lessons", "release", "solutions", "site", "samples", "grade", "feedback", "grades",
-            "bench", "watch", "install-kernel", "mathjax"]
+            "bench", "watch", "mutants", "install-kernel", "mathjax"]
 LOOP_COMMANDS = ["exchange-setup", "publish", "collect", "return-feedback", "validate", "lms", "screenshots"]
 PAGE_COMMANDS = {"build", "solutions", "site", "grade", "watch", "feedback", "mathjax"}  # they write HTML pages
 
@@ -131,9 +135,11 @@ def parser():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     result.add_argument("command", nargs="?", default="build", choices=COMMANDS + LOOP_COMMANDS)
     result.add_argument("submitted", nargs="?", default=None,
-                        help="grade/grades: the folder <student>/<assignment>/<notebook>.ipynb (default: submitted/)")
+                        help="grade/grades: the folder <student>/<assignment>/<notebook>.ipynb (default: submitted/); "
+                             "mutants: the assignment (default: every assignment)")
     result.add_argument("--workers", type=int, default=None,
-                        help="grade, build: submissions graded at once (default: the number of cores)")
+                        help="grade, build: submissions graded at once; mutants: kernels at once "
+                             "(default: the number of cores)")
     result.add_argument("--force", action="store_true",
                         help="grade: regrade submissions already graded; solutions: re-execute")
     result.add_argument("--time-limit", type=float, default=DEFAULT_LIMITS.time_limit,
@@ -156,8 +162,24 @@ def parser():
                         help="watch: seconds between two looks at the exchange (default %(default)s)")
     result.add_argument("--rounds", type=int, default=None, help=argparse.SUPPRESS)  # watch: stop after N (tests)
     result.add_argument("--quick", action="store_true", help="bench: skip the five-practical submission")
+    add_mutants_arguments(result)
     result.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)  # a copy of the course (tests)
     return result
+
+
+def add_mutants_arguments(result):
+    result.add_argument("--exercise", action="append", default=None,
+                        help="mutants: only this exercise (a solution cell id; repeat for several)")
+    result.add_argument("--max-mutants", type=int, default=None,
+                        help="mutants: at most this many mutants per exercise, a random sample (default: all)")
+    result.add_argument("--seed", type=int, default=0, help="mutants: the seed of the sample (default %(default)s)")
+    result.add_argument("--operators", default=None,
+                        help="mutants: comma-separated mutation operators (default: all of "
+                             + ",".join(mutants.OPERATORS) + ")")
+    result.add_argument("--mutants-json", default=None, help="mutants: also write the reports to this JSON file")
+    result.add_argument("--whole", action="store_true",
+                        help="mutants: run every mutant through the whole notebook, never stopping early (as slow as "
+                             "grading: to measure what the reduced runs save and check that they agree)")
 
 
 def loop_parser():
@@ -319,6 +341,32 @@ def run_release(root, args, submitted, grades_dir):
     generate_releases(root)
 
 
+def run_mutants(root, args, submitted, grades_dir):
+    """``./course mutants [assignment]``: print each assignment's mutation report; returns the reports."""
+    import json
+
+    names = [args.submitted] if args.submitted else assignments_present(root)
+    unknown = [name for name in names if name not in assignments_present(root)]
+    if unknown:
+        raise SystemExit(f"./course mutants: no assignment {unknown[0]!r} in {root / 'source'}; "
+                         f"the assignments are: {', '.join(assignments_present(root))}")
+    operators = tuple(args.operators.split(",")) if args.operators else mutants.OPERATORS
+    wrong = sorted(set(operators) - set(mutants.OPERATORS))
+    if wrong:
+        raise SystemExit(f"./course mutants: unknown operator(s) {', '.join(wrong)}; "
+                         f"the operators are: {', '.join(mutants.OPERATORS)}")
+    reports = []
+    for name in names:
+        report = mutants.mutation_test(root, name, args.workers, args.exercise, args.max_mutants, args.seed,
+                                       operators, args.limits, log=log, whole=args.whole)
+        print(mutants.format_report(report), flush=True)
+        reports.append(report)
+    if args.mutants_json:
+        Path(args.mutants_json).write_text(json.dumps([mutants.report_json(r) for r in reports], indent=1) + "\n")
+        log(f"mutation reports written to {args.mutants_json}")
+    return reports
+
+
 def run_mathjax(root, args, submitted, grades_dir):
     log(f"MathJax for the course's pages: {Path(mathjax.COPY) / 'MathJax.js'} (from {mathjax.environment_mathjax()})")
 
@@ -334,6 +382,7 @@ HANDLERS = {
     "watch": run_watch,
     "feedback": run_feedback,
     "bench": run_bench,
+    "mutants": run_mutants,
     "grades": lambda root, args, submitted, grades_dir: write_tables(root, submitted, grades_dir, args.db_url),
     "mathjax": run_mathjax,
     "build": lambda root, args, submitted, grades_dir: build(root, args),

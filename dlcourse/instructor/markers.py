@@ -102,6 +102,26 @@ def solution_regions(text):
     return regions
 
 
+def solution_line_spans(text):
+    """The (first, last) line numbers (1-based, inclusive) of the lines between solution markers, in order.
+
+    Fails closed like ``remove_region``: an unterminated region runs to the end of the text; an empty
+    region gives no span.
+    """
+    spans, first = [], None
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if SOLUTION_BEGIN in line:
+            first = number + 1
+        elif SOLUTION_END in line and first is not None:
+            if number > first:
+                spans.append((first, number - 1))
+            first = None
+    if first is not None and first <= len(lines):
+        spans.append((first, len(lines)))
+    return spans
+
+
 def contains_marker(text):
     """The first marker word found in ``text``, or None."""
     return next((word for word in ALL_MARKERS if word in text), None)
