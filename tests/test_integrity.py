@@ -304,6 +304,17 @@ def attacks(planted):
     }
 
 
+def _printed(folder):
+    """What the graded notebooks under folder printed (their outputs, not their code: an attack's code
+    names the words its output would print)."""
+    texts = []
+    for path in sorted(folder.rglob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for output in cell.get("outputs", []):
+                texts.append(json.dumps(output.get("text", "")) + json.dumps(output.get("data", {})))
+    return "".join(texts)
+
+
 def _tree_digest(folder):
     digest = hashlib.sha256()
     for path in sorted(Path(folder).rglob("*")):
@@ -425,7 +436,7 @@ def test_hostile_corpus_gains_nothing_escapes_nothing_and_honest_work_keeps_its_
         assert not leaked, f"attacks wrote outside their scratch folders: {leaked}"
         assert not planted.connections, f"a submission reached the network: {planted.connections}"
         _check_scores(course, plan, {a: _points_before(a) for a in (P1, P4)})
-        pages = "".join(p.read_text(errors="replace") for p in (course / "autograded").rglob("*.ipynb"))
+        pages = _printed(course / "autograded")
         assert planted.secret_text not in pages, "a submission read a secret file planted outside its sandbox"
         # (the sandbox's own /tmp is private: a write there is allowed and gone with it; the host's is checked above)
         assert "WROTE INTO" not in pages, "a submission wrote into another submission's scratch folder"
@@ -454,7 +465,7 @@ def test_controls_the_attacks_are_real_without_the_sandbox_and_against_stock_nbg
             _submit(submitted, student, assignment, name, _with_prefix(release, code))
         cli.main(["grade", str(submitted), "--root", str(course), "--workers", "1", "--no-progress", "--no-sandbox"])
         assert read_record(course, "read-source", P1)["score"] > 0, "reading the source does not work unsandboxed"
-        pages = "".join(p.read_text(errors="replace") for p in (course / "autograded").rglob("*.ipynb"))
+        pages = _printed(course / "autograded")
         assert planted.secret_text in pages, "the planted secret is not readable unsandboxed: the test proves nothing"
         assert planted.connections, "the loopback server got no connection unsandboxed"
         guarded = {k: v for k, v in attacks(planted).items() if k in ("transformer", "silent-traceback")}
