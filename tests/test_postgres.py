@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from dlcourse.instructor.config import GRADEBOOK_URL_VARIABLE, ROOT
+from dlcourse.instructor.nbgrader_course import generate_releases
 from test_distributed import ASSIGNMENT, SAMPLES, course_command, environment, free_port, records_of
 
 pytestmark = pytest.mark.slow
@@ -137,3 +138,10 @@ def test_grading_tables_and_formgrader_on_a_postgresql_gradebook(postgres_url, t
     assert listing.returncode == 0, listing.stderr[-2000:]
     assert all(s in listing.stdout + listing.stderr for s in SAMPLES), listing.stdout + listing.stderr
     assert not (root / "gradebook.db").exists(), "nbgrader did not read $DLCOURSE_DB_URL from nbgrader_config.py"
+
+    # ./course release's generate_assignment records the cells in the same database (--db-url -> nbgrader --db)
+    generate_releases(root, postgres_url)
+    assert (root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    assert not (root / "gradebook.db").exists(), "generate_assignment wrote a SQLite gradebook despite --db-url"
+    with Gradebook(postgres_url) as gradebook:
+        assert {s.student.id: s.code_score for s in gradebook.assignment_submissions(ASSIGNMENT)} == expected
