@@ -185,6 +185,9 @@ def test_a_worker_killed_mid_run_is_regraded_elsewhere_once_and_scores_equal_a_l
             client.wait_for_workers(2, timeout=60)
             workers = {info["name"]: address for address, info in client.scheduler_info()["workers"].items()}
             assert sorted(workers) == ["w1", "w2"], workers
+            # the workers cannot read the course: any path the client passed them would fail to grade
+            seen = client.run(lambda: [os.path.exists(p) for p in (root, submitted, ROOT / "source")])
+            assert all(found == [False, False, True] for found in seen.values()), seen
             client.get_task_stream()  # installs the scheduler's task stream, read at the end
             since = time.time()
             grading = subprocess.Popen(course_command(root, submitted, "--scheduler", cluster.address),
