@@ -6,9 +6,10 @@ from nbgrader.preprocessors import (
     LockCells, SaveAutoGrades, SaveCells)
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 
+import os
 from pathlib import Path
 
-from dlcourse.instructor.config import CELL_TIMEOUT, CODE_STUB, KERNEL_NAME, TEXT_STUB
+from dlcourse.instructor.config import CELL_TIMEOUT, CODE_STUB, GRADEBOOK_URL_VARIABLE, KERNEL_NAME, TEXT_STUB
 from dlcourse.instructor.exchange import exchange_root
 from dlcourse.instructor.mathjax import nbgrader_template_dirs
 from dlcourse.instructor.nbgrader_ext import DropGraderOnlyCells, HideGraderOnlyContent, StderrToStdout
@@ -16,6 +17,12 @@ from dlcourse.instructor.nbgrader_ext import DropGraderOnlyCells, HideGraderOnly
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
 c.CourseDirectory.course_id = "deep-learning-practicals"
+
+# The gradebook: gradebook.db in the course folder (nbgrader's default), or the SQLAlchemy URL in
+# $DLCOURSE_DB_URL (PostgreSQL for a large course: docs/scaling.md), which ./course reads too, so that
+# formgrader, generate_assignment and ./course grade share one database.
+if os.environ.get(GRADEBOOK_URL_VARIABLE):
+    c.CourseDirectory.db_url = os.environ[GRADEBOOK_URL_VARIABLE]
 
 # The exchange (release_assignment, fetch_assignment, submit, collect, release_feedback, fetch_feedback): a
 # folder every student's account reaches. $DLCOURSE_EXCHANGE names it (a JupyterHub course:

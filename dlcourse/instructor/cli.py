@@ -120,7 +120,7 @@ def build(root, options):
     their written answers graded by the scripted TA pass)."""
     start = time.perf_counter()
     build_lessons(root)
-    generate_releases(root)
+    generate_releases(root, options.db_url)
     solutions.execute_solutions(root)
     build_site(root)
     build_samples(root)
@@ -155,7 +155,8 @@ def parser():
     result.add_argument("--scheduler", default=None,
                         help="grade: the address of an existing Dask scheduler (default: a local cluster)")
     result.add_argument("--db-url", default=None,
-                        help="the gradebook's SQLAlchemy URL (default: sqlite:///<course>/gradebook.db)")
+                        help="the gradebook's SQLAlchemy URL, e.g. postgresql+psycopg://grader@dbhost/course "
+                             "(default: $DLCOURSE_DB_URL, else sqlite:///<course>/gradebook.db)")
     result.add_argument("--profile", action="store_true", help="grade: print the slowest cells of the run")
     result.add_argument("--students", type=int, default=10, help="bench: copies of practical 1 (default 10)")
     result.add_argument("--interval", type=float, default=10.0,
@@ -338,7 +339,7 @@ def run_solutions(root, args, submitted, grades_dir):
 
 def run_release(root, args, submitted, grades_dir):
     build_lessons(root)
-    generate_releases(root)
+    generate_releases(root, args.db_url)
 
 
 def run_mutants(root, args, submitted, grades_dir):

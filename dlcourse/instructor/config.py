@@ -28,6 +28,10 @@ KERNEL_ENV = {
 CELL_TIMEOUT = 300  # seconds
 
 
+# The gradebook's SQLAlchemy URL when it is not the course's SQLite file: ./course (its --db-url default),
+# nbgrader_config.py (formgrader, generate_assignment) and dlcourse.instructor.gradebook all read this variable.
+GRADEBOOK_URL_VARIABLE = "DLCOURSE_DB_URL"
+
 STUDENT_FILE_LIMIT = 50 * 2**20  # bytes: data files a student added next to the notebooks are copied up to this
 
 # What a solution region becomes in the student's copy (nbgrader_config.py sets ClearSolutions from these).

@@ -1,14 +1,16 @@
 """The course's gradebook (nbgrader's database, the one formgrader reads and writes): the one truth that
 feedback and the grades tables read. Only the grading run's single writer calls ``record_submission``.
 
-Any SQLAlchemy URL works (``--db-url``, nbgrader's ``db_url``): SQLite ``gradebook.db`` at the course root
-by default, PostgreSQL for a course that outgrows it.
+Any SQLAlchemy URL works (``--db-url``, else ``$DLCOURSE_DB_URL``, which ``nbgrader_config.py`` gives
+nbgrader's ``db_url`` too): SQLite ``gradebook.db`` at the course root by default, PostgreSQL
+(``postgresql+psycopg://user@host/db``) for a course that outgrows it (docs/scaling.md).
 
 What the writer keeps from before: a manual score and comment a grader entered for a written answer
 survive a regrade of the same submission unless that answer's text changed (the record keeps the
 sha256 of each answer). A review flag sets nbgrader's ``flagged`` on the submission.
 """
 
+import os
 import warnings
 from pathlib import Path
 
@@ -19,14 +21,15 @@ from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, ClearSolutio
                                     SaveCells)
 from sqlalchemy.exc import SAWarning
 
-from dlcourse.instructor.config import CODE_STUB, TEXT_STUB, put_tools_on_path
+from dlcourse.instructor.config import CODE_STUB, GRADEBOOK_URL_VARIABLE, TEXT_STUB, put_tools_on_path
 
 NOT_ANSWERED = "Not answered yet."
 
 
 def gradebook_url(root, db_url=None):
-    """The gradebook's SQLAlchemy URL: ``db_url`` when given, else root/gradebook.db (SQLite)."""
-    return db_url or f"sqlite:///{Path(root).resolve() / 'gradebook.db'}"
+    """The gradebook's SQLAlchemy URL: ``db_url`` when given, else ``$DLCOURSE_DB_URL``, else root/gradebook.db
+    (SQLite)."""
+    return db_url or os.environ.get(GRADEBOOK_URL_VARIABLE) or f"sqlite:///{Path(root).resolve() / 'gradebook.db'}"
 
 
 def open_gradebook(db_url):

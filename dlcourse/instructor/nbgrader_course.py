@@ -76,9 +76,10 @@ def autograde(course, assignment, submissions, timeout=None):
     return scores, result
 
 
-def generate_releases(root=ROOT):
-    """Regenerate release/<a>/ from source/<a>/ for every assignment, forced (no stale release survives)."""
+def generate_releases(root=ROOT, db_url=None):
+    """Regenerate release/<a>/ from source/<a>/ for every assignment, forced (no stale release survives);
+    nbgrader records the cells in the gradebook ``db_url`` (default: nbgrader_config.py's)."""
     for name in assignments_present(root):
         start = time.perf_counter()
-        run_nbgrader(["generate_assignment", name, "--force"], cwd=root)
+        run_nbgrader(["generate_assignment", name, "--force"] + ([f"--db={db_url}"] if db_url else []), cwd=root)
         log(f"release/{name} regenerated ({time.perf_counter() - start:.1f} s)")
