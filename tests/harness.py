@@ -12,6 +12,7 @@ proves on whole submissions that the scores agree.
 """
 
 import copy
+import hashlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -233,3 +234,14 @@ def helpers_as_answers(assignment, notebook=None, helpers=None, skip=(), timeout
                 line = [l for l in output["text"].splitlines() if l.startswith("_dl_results=")][-1]
                 results = json.loads(line[len("_dl_results="):])
     return {helper: sorted(gid for gid, passed in results.get(helper, {}).items() if passed) for helper in helpers}
+
+
+def tree_digest(folder):
+    """sha256 over every file's relative path and bytes (and mtime) under ``folder``."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*")):
+        digest.update(str(path.relative_to(folder)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+            digest.update(str(path.stat().st_mtime_ns).encode())
+    return digest.hexdigest()

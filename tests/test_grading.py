@@ -7,7 +7,6 @@ The demo course is built here (``make_demo_root``) and reused by tests/test_feed
 
 import atexit
 import csv
-import hashlib
 import json
 import os
 import shutil
@@ -26,6 +25,7 @@ from dlcourse.instructor.config import ROOT, assignments_present
 from dlcourse.instructor.inspection import inspect_submission
 from dlcourse.instructor.notebooks import run_nbgrader
 from dlcourse.instructor.records import all_records, read_record, source_hashes, submission_hashes
+from harness import tree_digest
 
 DEMO = "demo"
 DEMO_LESSON = '''# %% [markdown]
@@ -175,17 +175,6 @@ def make_demo_submissions(root, submitted, which=None):
 
 STUDENTS = ["correct", "untouched", "partial", "badjson", "renamed", "deleted", "retyped", "duplicated",
             "dead", "loop", "memory"]
-
-
-def tree_digest(folder):
-    """sha256 over every file's relative path and bytes (and mtime) under ``folder``."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(folder).rglob("*")):
-        digest.update(str(path.relative_to(folder)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-            digest.update(str(path.stat().st_mtime_ns).encode())
-    return digest.hexdigest()
 
 
 def leftover_processes():

@@ -16,7 +16,6 @@ real: without the sandbox the file and network attacks succeed, and stock ``nbgr
 the guard-breaking ones full marks.
 """
 
-import hashlib
 import json
 import os
 import secrets
@@ -34,7 +33,7 @@ from dlcourse.instructor import cli, samples
 from dlcourse.instructor.markers import cell_kind
 from dlcourse.instructor.records import read_record
 from dlcourse.instructor.sandbox import UID_BASE, UID_SLOTS, sandbox_problem
-from harness import ROOT, autograde_variants
+from harness import ROOT, autograde_variants, tree_digest
 
 P1, P4 = "01_computational_graph", "04_pytorch"
 TOKEN = secrets.token_hex(6)  # in every marker file name and daemon command line of this run
@@ -315,16 +314,6 @@ def _printed(folder):
     return "".join(texts)
 
 
-def _tree_digest(folder):
-    digest = hashlib.sha256()
-    for path in sorted(Path(folder).rglob("*")):
-        digest.update(str(path.relative_to(folder)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-            digest.update(str(path.stat().st_mtime_ns).encode())
-    return digest.hexdigest()
-
-
 def _survivors():
     """Processes of any sandbox uid, or carrying this run's attack token, still alive."""
     found = []
@@ -427,10 +416,10 @@ def test_hostile_corpus_gains_nothing_escapes_nothing_and_honest_work_keeps_its_
     planted = Planted(tmp_path, course)
     try:
         plan = _build_corpus(submitted, planted)
-        before = _tree_digest(submitted)
+        before = tree_digest(submitted)
         cli.main(["grade", str(submitted), "--root", str(course), "--workers", "2", "--no-progress",
                   "--cell-timeout", "90", "--time-limit", "900", "--memory-limit-gb", "3"])
-        assert _tree_digest(submitted) == before, "grading changed submitted/"
+        assert tree_digest(submitted) == before, "grading changed submitted/"
         assert not _survivors(), f"processes of the run survived it: {_survivors()}"
         leaked = [str(m) for m in planted.markers if m.exists()]
         assert not leaked, f"attacks wrote outside their scratch folders: {leaked}"
