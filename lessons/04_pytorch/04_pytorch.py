@@ -727,8 +727,8 @@ print(summary)
 # of these tests trains again, with seed 0, the course's own versions of every function except the one it
 # grades (your `train` and `manual_step`; your `autograd_step`; your `train_nn`), so that a bug elsewhere
 # does not cost these points. Over the seeds 0 to 19 (initial weights and minibatch order), the course's
-# solution reaches at least SWEEP_MANUAL (by hand), SWEEP_AUTOGRAD (autograd), SWEEP_NN (torch.nn) and SWEEP_CIRCLES (circles):
-# each threshold is more than SWEEP_MARGIN points below its worst result.
+# solution reaches at least 0.9250 (by hand), 0.9249 (autograd), 0.8624 (torch.nn) and 0.970 (circles):
+# each threshold is more than 1.2 points below its worst result.
 # %% id=mnist_data
 mnist = load_mnist(one_hot=True)
 X_train, Y_train = torch.from_numpy(mnist.x_train), torch.from_numpy(mnist.y_train)
@@ -949,6 +949,11 @@ print(summary)
 # `optimizer.zero_grad()`, `loss.backward()`, `optimizer.step()`.
 #
 # Keep PyTorch's default initialisation of the layers.
+# It differs from ours (uniform, scaled by the layer's width): the hidden units start far from saturation
+# and learn faster, and a learning rate of 1.0 is unstable with it, so we train with 0.5. Even so, the
+# test accuracy varies more from one epoch to the next than with our initialisation: over the seeds 0 to
+# 19, the last epoch of two runs ends below 0.90 after epochs above 0.92, hence the lower threshold (0.85)
+# of its accuracy test.
 # %% solution id=build_model
 def build_model(nx, nh, ny):
     """The network as a torch.nn.Sequential: Linear(nx, nh), Tanh, Linear(nh, ny) (logits, no softmax).
