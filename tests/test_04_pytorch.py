@@ -407,3 +407,26 @@ def test_seed_sweep_accuracy_thresholds_have_the_stated_margin():
     assert list(accuracies) == measured, f"the notebook states {accuracies}, the sweep measured {measured}"
     for key, threshold in THRESHOLDS.items():
         assert worst[key] - threshold > float(margin) / 100, (key, worst[key], threshold, margin)
+
+
+# ------------------------------------------------------------------------ the samples
+
+ANSWERS = [cell.get("id") for cell in SOURCE.cells
+           if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("grade")]
+
+
+def test_samples_answer_the_written_questions_and_ta_grades_fit_the_points():
+    alternative = set(load_replacements(SAMPLES / "alternative.py")) & set(ANSWERS)
+    partial = set(load_replacements(SAMPLES / "partial.py")) & set(ANSWERS)
+    assert alternative == set(ANSWERS), f"alternative leaves {set(ANSWERS) - alternative} unanswered"
+    assert 0 < len(partial) < len(ANSWERS), "partial should answer some questions and leave at least one"
+    points = {cell.get("id"): cell.metadata.nbgrader.points for cell in SOURCE.cells if cell.get("id") in ANSWERS}
+    grades = json.loads((SAMPLES / "ta_grades.json").read_text())
+    assert set(grades) == {"sample-correct", "sample-partial"}
+    assert set(grades["sample-correct"]) == set(ANSWERS) and set(grades["sample-partial"]) == partial
+    for student, marks in grades.items():
+        for question, mark in marks.items():
+            assert 0 <= mark["score"] <= points[question] and mark["comment"].strip(), (student, question, mark)
+    assert all(mark["score"] == points[q] for q, mark in grades["sample-correct"].items())
+    assert any(0 < mark["score"] < points[q] for q, mark in grades["sample-partial"].items())
+    assert any(mark["score"] == 0 for mark in grades["sample-partial"].values())
