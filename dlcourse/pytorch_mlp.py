@@ -210,18 +210,30 @@ def _scale_hint(got, want, batch_size):
     return ""
 
 
-def assert_mean_loss_close(loss, expected, batch_size, name="loss", rtol=1e-5, atol=1e-7):
+def assert_mean_loss_close(loss, expected, batch_size, name="loss", rtol=1e-5, atol=1e-7, classes=None):
     """Compare a mean loss with its expected value, naming the sum-instead-of-mean bug when it is that.
 
     Inputs:
     - loss: the student's loss (one number); expected: the reference mean loss; batch_size: N.
+    - classes: ny, when given (and different from N) a loss ny times too small is named as the mean
+      over all the N * ny entries of Y * log(Yhat).
+    Returns:
+    - the loss as a float64 array.
     """
     got = check_shape(to_float_array(loss, name), (), name)
     want = to_float_array(expected, f"expected {name}")
-    if batch_size > 1 and bool(_isfinite(got)) and float(want) != 0 and \
-            abs(float(got) - batch_size * float(want)) <= 1e-5 * abs(batch_size * float(want)):
+
+    def is_multiple(factor):
+        target = factor * float(want)
+        return bool(_isfinite(got)) and float(want) != 0 and abs(float(got) - target) <= 1e-5 * abs(target)
+
+    if batch_size > 1 and is_multiple(batch_size):
         raise CheckError(f"{name} is {float(got):.6g}, {batch_size} (= N, the batch size) times the expected "
                          f"{float(want):.6g}: sum instead of mean over the batch")
+    if classes and classes > 1 and classes != batch_size and is_multiple(1.0 / classes):
+        raise CheckError(f"{name} is {float(got):.6g}, 1/{classes} (1/ny) of the expected {float(want):.6g}: the "
+                         "mean was taken over all the N * ny entries of Y * log(Yhat); sum over the classes, "
+                         "then average over the examples")
     return assert_close(got, want, name, rtol=rtol, atol=atol)
 
 

@@ -287,7 +287,9 @@ Y = torch.tensor([[1.0, 0, 0], [0, 0, 1], [0, 0, 1], [0, 1, 0]])
 loss, acc = loss_accuracy(Yhat, Y)
 assert_true(isinstance(loss, torch.Tensor), f"loss should be a torch tensor (autograd needs it), got {type(loss).__name__}")
 expected_loss = -(np.log(0.7) + np.log(0.3) + np.log(0.5) + np.log(0.4)) / 4
-assert_mean_loss_close(loss, expected_loss, 4, "loss (the mean cross-entropy)")
+assert_mean_loss_close(loss, expected_loss, 4, "loss (the mean cross-entropy)", classes=3)
+assert_true(abs(float(to_float_array(acc, "accuracy")) - 50) > 1e-3,
+            "accuracy is 50 for 2 rows right out of 4: it is a percentage; return the share of right rows, 0.5")
 assert_close(acc, 0.5, "accuracy (2 of 4 rows right)", rtol=0, atol=1e-6)
 ### BEGIN HIDDEN TESTS
 _gen = torch.Generator().manual_seed(6)
@@ -298,7 +300,7 @@ for _N, _ny in [(9, 4), (25, 10), (2, 3)]:
     _want = -torch.log(_P[torch.arange(_N), _labels]).mean()
     _wacc = (_P.argmax(dim=1) == _labels).double().mean()
     _loss, _acc = loss_accuracy(_P.clone(), _Y.clone())
-    assert_mean_loss_close(_loss, _want, _N, f"loss for N={_N}, ny={_ny}")
+    assert_mean_loss_close(_loss, _want, _N, f"loss for N={_N}, ny={_ny}", classes=_ny)
     assert_close(_acc, _wacc, f"accuracy for N={_N}, ny={_ny}", rtol=0, atol=1e-6)
 ### END HIDDEN TESTS
 print("loss_accuracy: loss and accuracy are right on this batch")
