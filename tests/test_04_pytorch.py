@@ -237,6 +237,7 @@ class TestABugCostsOnlyItsOwnPoints:
     def test_broken_init_forward_loss_sgd_cost_only_their_points(self):
         result = group("early_bugs")
         assert set(EARLY) <= set(result.failed()), result.failed()
+        assert_fails(result, "loss_accuracy_values", "1/ny", "N * ny entries")
         assert_passes(result, *LATER_OF_EARLY)
 
     def test_broken_backward_train_build_model_cost_only_their_points(self):
