@@ -1,7 +1,7 @@
 """Practical 04_pytorch: its data helpers, its decision-boundary plot and the diagnostic checks of its tests.
 
-Nothing here computes the network (no forward, loss or gradient): the reference computations live in
-the hidden tests. What lives here are the *diagnoses* that turn a wrong gradient or a wrong
+Nothing here computes the network (no forward pass, loss, accuracy or gradient): the reference
+computations live in the hidden tests. What lives here are the *diagnoses* that turn a wrong gradient or a wrong
 initialisation into a message naming the likely bug (missing mean, transposed gradient, bias gradient
 not summed, derivative of tanh, standard deviation of the weights, autograd inside a manual backward).
 
@@ -18,6 +18,7 @@ from dlcourse.checks import CheckError, assert_close, assert_gradient_close, che
 
 _abs = _np.abs
 _max = _np.max
+_min = _np.min
 _mean = _np.mean
 _sqrt = _np.sqrt
 _isfinite = _np.isfinite
@@ -132,9 +133,14 @@ def check_normal_init(weights, name, std=0.3):
     """Fail unless the entries of ``weights`` look like independent draws from N(0, std**2).
 
     Checked statistically (the entries are many): sample mean, sample standard deviation, and the share
-    of entries within one standard deviation (68.3% for a normal law, 57.7% for a uniform one).
+    of entries within one standard deviation of the mean (68.3% for a normal law, 57.7% for a uniform
+    one). A failure reports every statistic that is off; it names a likely cause only when the
+    statistics fit that cause alone (for instance "the variance was used as the standard deviation"
+    only for centred, normally shaped entries whose standard deviation is std**2).
     Inputs:
     - weights: a tensor or array with at least 10,000 entries; name: its name for the messages.
+    Returns:
+    - nothing; raises CheckError on failure.
     """
     values = to_float_array(weights, name).ravel()
     n = values.size
@@ -145,24 +151,40 @@ def check_normal_init(weights, name, std=0.3):
     if sample_std == 0.0:
         raise CheckError(f"{name} is constant ({mean:.4g} everywhere): weights must be drawn at random "
                          f"from N(0, {std}^2), e.g. torch.randn(...) * {std}")
-    # Tolerances: about 6 standard errors of each statistic for this many entries.
-    if abs(sample_std - std) > 6 * std / _sqrt(2 * n) + 1e-3:
-        hint = ""
-        if abs(sample_std - std ** 2) < 0.1 * std ** 2:
-            hint = f" ({std}^2 = {std ** 2:g}: the variance was used as the standard deviation)"
-        elif abs(sample_std - 1.0) < 0.05:
-            hint = f" (standard normal draws that were not scaled by {std})"
-        elif abs(sample_std - std ** 0.5) < 0.05 * std ** 0.5:
-            hint = f" (sqrt({std}) = {std ** 0.5:.4g}: {std} was used as the variance)"
-        raise CheckError(f"{name} has standard deviation {sample_std:.4g} over {n} entries, expected {std} "
-                         f"(weights ~ N(0, {std}^2)){hint}")
-    if abs(mean) > 6 * std / _sqrt(n) + 1e-3:
-        raise CheckError(f"{name} has mean {mean:.4g} over {n} entries, expected 0 (weights ~ N(0, {std}^2))")
     within = float(_count_nonzero(_abs(values - mean) <= sample_std)) / n
-    if abs(within - 0.6827) > 6 * _sqrt(0.6827 * 0.3173 / n) + 2e-3:
-        raise CheckError(f"{name}: {100 * within:.1f}% of the entries lie within one standard deviation of the "
-                         f"mean, a normal law puts 68.3% there: the weights are not normally distributed "
-                         f"(torch.rand is uniform; use torch.randn)")
+    spread = float(_max(values) - _min(values)) / sample_std  # sqrt(12) = 3.464 for a uniform law
+
+    # Tolerances: about 6 standard errors of each statistic for this many entries.
+    def std_is(target):
+        return abs(sample_std - target) <= 6 * target / _sqrt(2 * n) + 1e-3 * target
+
+    share_tol = 6 * _sqrt(0.6827 * 0.3173 / n) + 2e-3
+    normal_shape = abs(within - 0.6827) <= share_tol
+    uniform_shape = abs(within - 0.5774) <= share_tol and abs(spread - 12 ** 0.5) <= 0.02 * 12 ** 0.5
+    centred = abs(mean) <= 6 * sample_std / _sqrt(n) + 1e-3 * sample_std
+
+    problems = []
+    if not std_is(std):
+        problems.append(f"standard deviation {sample_std:.4g} (expected {std})")
+    if abs(mean) > 6 * std / _sqrt(n) + 1e-3:
+        problems.append(f"mean {mean:.4g} (expected 0)")
+    if not normal_shape:
+        problems.append(f"{100 * within:.1f}% of the entries within one standard deviation of the mean "
+                        "(a normal law puts 68.3% there)")
+    if not problems:
+        return
+    hint = ""
+    if centred and normal_shape and std_is(std ** 2):
+        hint = f": {std}^2 = {std ** 2:g}, the variance was used as the standard deviation"
+    elif centred and normal_shape and std_is(1.0):
+        hint = f": standard normal draws that were not multiplied by {std}"
+    elif centred and normal_shape and std_is(std ** 0.5):
+        hint = f": sqrt({std}) = {std ** 0.5:.4g}, {std} was used as the variance"
+    elif uniform_shape:
+        hint = (": the entries are spread evenly over an interval, like a uniform law (torch.rand, "
+                "torch.empty(...).uniform_()): draw them from a normal law, torch.randn(...) * " + str(std))
+    raise CheckError(f"{name} does not look like draws from N(0, {std}^2) over its {n} entries: "
+                     + "; ".join(problems) + hint)
 
 
 def check_zero_bias(bias, name):
@@ -188,18 +210,30 @@ def _scale_hint(got, want, batch_size):
     return ""
 
 
-def assert_mean_loss_close(loss, expected, batch_size, name="loss", rtol=1e-5, atol=1e-7):
+def assert_mean_loss_close(loss, expected, batch_size, name="loss", rtol=1e-5, atol=1e-7, classes=None):
     """Compare a mean loss with its expected value, naming the sum-instead-of-mean bug when it is that.
 
     Inputs:
     - loss: the student's loss (one number); expected: the reference mean loss; batch_size: N.
+    - classes: ny, when given (and different from N) a loss ny times too small is named as the mean
+      over all the N * ny entries of Y * log(Yhat).
+    Returns:
+    - the loss as a float64 array.
     """
     got = check_shape(to_float_array(loss, name), (), name)
     want = to_float_array(expected, f"expected {name}")
-    if batch_size > 1 and bool(_isfinite(got)) and float(want) != 0 and \
-            abs(float(got) - batch_size * float(want)) <= 1e-5 * abs(batch_size * float(want)):
+
+    def is_multiple(factor):
+        target = factor * float(want)
+        return bool(_isfinite(got)) and float(want) != 0 and abs(float(got) - target) <= 1e-5 * abs(target)
+
+    if batch_size > 1 and is_multiple(batch_size):
         raise CheckError(f"{name} is {float(got):.6g}, {batch_size} (= N, the batch size) times the expected "
                          f"{float(want):.6g}: sum instead of mean over the batch")
+    if classes and classes > 1 and classes != batch_size and is_multiple(1.0 / classes):
+        raise CheckError(f"{name} is {float(got):.6g}, 1/{classes} (1/ny) of the expected {float(want):.6g}: the "
+                         "mean was taken over all the N * ny entries of Y * log(Yhat); sum over the classes, "
+                         "then average over the examples")
     return assert_close(got, want, name, rtol=rtol, atol=atol)
 
 
@@ -275,27 +309,6 @@ def check_mlp_gradients(grads, expected, batch_size, tol=1e-5, source="torch.aut
                 raise CheckError(f"{error} (compared with {source})") from None
 
 
-def network_accuracy(params, X, Y):
-    """Accuracy of the network with these parameters, computed here in NumPy (not with the student's forward).
-
-    Inputs:
-    - params: dict with 'Wh' (nh, nx), 'bh' (nh,), 'Wy' (ny, nh), 'by' (ny,) tensors
-    - X: (N, nx) inputs; Y: (N, ny) one-hot labels
-    Returns:
-    - the share of rows whose largest score is the label's class, a float
-    """
-    if not isinstance(params, dict) or "Wh" not in params or not isinstance(params["Wh"], torch.Tensor):
-        raise CheckError(f"the trained parameters should be a dict of tensors with keys Wh, bh, Wy, by, "
-                         f"got {type(params).__name__}")
-    X = to_float_array(X, "X")
-    Y = to_float_array(Y, "Y")
-    arrays = check_param_dict(params, {"nx": X.shape[1], "nh": int(params["Wh"].shape[0]), "ny": Y.shape[1]},
-                              "trained params")
-    hidden = _tanh(X @ arrays["Wh"].T + arrays["bh"])
-    scores = hidden @ arrays["Wy"].T + arrays["by"]
-    return float(_mean(scores.argmax(axis=1) == Y.argmax(axis=1)))
-
-
 class AutogradUsed(CheckError):
     """Raised when a function meant to compute gradients by hand called autograd."""
 
@@ -339,4 +352,4 @@ def autograd_forbidden(what="backward"):
 
 
 __all__ = ["one_hot", "make_circles_data", "plot_decision_boundary", "check_param_dict", "check_normal_init",
-           "check_zero_bias", "check_mlp_gradients", "network_accuracy", "assert_mean_loss_close", "diagnose_update", "autograd_forbidden", "AutogradUsed"]
+           "check_zero_bias", "check_mlp_gradients", "assert_mean_loss_close", "diagnose_update", "autograd_forbidden", "AutogradUsed"]
