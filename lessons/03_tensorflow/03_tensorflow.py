@@ -105,6 +105,7 @@ print("static_graph_sum: visible checks passed")
 ### BEGIN HIDDEN TESTS
 _check_graph_sum(-1.25, 3.5)
 _check_graph_sum(1000.0, 0.5)
+print("static_graph_sum: hidden checks passed (two other sums, each graph run again)")
 ### END HIDDEN TESTS
 # %% [markdown]
 # ### A.2 Logistic regression with `tf.gradients`
@@ -167,6 +168,7 @@ print("logistic_regression_tf: visible checks passed")
 _rng = np.random.default_rng(31)
 _check_logistic(_rng.normal(size=5), _rng.normal(size=5), 0.3)
 _check_logistic(np.array([0.5, -1.0, 2.0, 1.5]), np.array([1.0, -0.5, 0.25, -2.0]), 1.5)
+print("logistic_regression_tf: hidden checks passed (D = 5 and D = 4)")
 ### END HIDDEN TESTS
 # %% [markdown]
 # ### A.3 The same in TensorFlow 2: eager execution, `GradientTape`, `tf.function`
@@ -353,8 +355,9 @@ _check_mlp_structure(_net, 7, 4, 5)
 _check_mlp_values(_net, *_mlp_batch(np.random.default_rng(1), 9, 7, 5), "mse")
 _check_mlp_step(_net, *_mlp_batch(np.random.default_rng(2), 9, 7, 5), "mse", rate=0.5)
 _check_mlp_step(_net, *_mlp_batch(np.random.default_rng(3), 6, 7, 5), "mse", rate=2.0)
+print("build_mlp_graph: hidden checks passed (a 7-4-5 net, two gradient-descent steps)")
 ### END HIDDEN TESTS
-# %% tests id=mlp_cross_entropy_tests points=1
+# %% tests id=mlp_cross_entropy_tests bonus=1
 # Checks: build_mlp_graph(loss="cross_entropy"): softmax outputs and cross-entropy loss; hidden: a gradient step, and a finite loss for large logits
 _net = build_mlp_graph(6, 5, 3, loss="cross_entropy", seed=0)
 _check_mlp_structure(_net, 6, 5, 3)
@@ -364,6 +367,7 @@ print("build_mlp_graph(loss='cross_entropy'): visible checks passed")
 _net = build_mlp_graph(7, 4, 5, loss="cross_entropy", seed=5)
 _check_mlp_step(_net, *_mlp_batch(np.random.default_rng(5), 8, 7, 5), "cross_entropy", rate=0.5)
 _check_mlp_values(_net, *_mlp_batch(np.random.default_rng(6), 8, 7, 5), "cross_entropy", scale_W2=400.0)
+print("build_mlp_graph(loss='cross_entropy'): hidden checks passed (a gradient step, large logits)")
 ### END HIDDEN TESTS
 # %% [markdown]
 # ### B.2 Training
@@ -464,6 +468,24 @@ for _key in _MLP_PARAMS:
     assert_gradient_close((_start[_key] - to_float_array(_history["params"][_key])) / 0.7, _gradient,
                           f"one full-batch epoch's change of {_key} divided by the learning rate (it should be "
                           "the gradient of the loss at the initial weights)", tol=2e-3)
+# Every value of the history is checked, whatever the order of the minibatches: with the rate 0 from epoch 1
+# on, each of epoch 1's minibatches (3 of 8 digits) sees the returned weights, so epoch 1's mean loss is their
+# loss on the whole training set, and both test errors are the fraction of test points they misclassify.
+_net = build_mlp_graph(4, 6, 3, seed=6)
+_x_24, _y_24 = _blobs(np.random.default_rng(13), 24)
+_history = train_mlp(_net, _x_24, _y_24, _x_test, _y_test, epochs=2, batch_size=8,
+                     learning_rate=lambda epoch: 1.5 if epoch == 0 else 0.0, seed=7)
+_check_history(_history, 2, [1.5, 0.0], 4, 6, 3)
+_final = {k: to_float_array(v, f"history['params']['{k}']") for k, v in _history["params"].items()}
+assert_close(_history["loss"][1], _mlp_numpy(_final, _x_24.astype(np.float64), _y_24, "mse")[1],
+             "history['loss'][1], an epoch at the rate 0 (it should be the mean of its minibatch losses, i.e. the "
+             "loss of the returned weights on the 24 training points: a mean over examples, not a sum)", rtol=1e-4)
+_final_error = _error_of(_history["params"], _x_test, _y_test)
+assert_close(_history["test_error"], [_final_error, _final_error],
+             f"history['test_error'] of both epochs (the fraction in [0, 1] of the {len(_x_test)} test points "
+             "misclassified by the weights at the end of the epoch)", atol=1e-9)
+print("train_mlp: hidden checks passed (one full-batch epoch is one gradient step; each epoch's mean loss and "
+      "test error)")
 ### END HIDDEN TESTS
 # %% [markdown]
 # Now train the network on MNIST (784 inputs, 64 hidden units, 10 outputs) and watch the test error.
@@ -515,7 +537,7 @@ def piecewise_constant(boundaries, values):
         return float(values[sum(epoch >= boundary for boundary in boundaries)])
     ### END SOLUTION
     return schedule
-# %% tests id=schedule_tests points=2
+# %% tests id=schedule_tests bonus=2
 # Checks: piecewise_constant's rates before, at and after each boundary; hidden: train_mlp really uses the scheduled rate of every epoch
 def _check_schedule(boundaries, values, epochs):
     schedule = piecewise_constant(boundaries, values)
@@ -544,17 +566,26 @@ for _key in _MLP_PARAMS:
     assert_close(_three["params"][_key], _one["params"][_key],
                  f"{_key} after 3 epochs at the scheduled rates (1.5, 0, 0), compared with 1 epoch at 1.5 (is "
                  "the rate fed to train_op the schedule's rate of that epoch?)", rtol=1e-5, atol=1e-6)
+print("piecewise_constant: hidden checks passed (two other schedules, and train_mlp uses the scheduled rates)")
 ### END HIDDEN TESTS
 # %% [markdown]
 # Train the same network with a schedule, and the softmax + cross-entropy variant, and compare the
-# three runs in one plot.
+# three runs in one plot. (If you skipped an optional part, its run is skipped: the rest still runs.)
 # %% id=train_compare
-schedule_history = train_mlp(build_mlp_graph(784, 64, 10, loss="mse", seed=0), mnist.x_train, mnist.y_train,
-                             mnist.x_test, mnist.y_test, epochs=15, batch_size=32,
-                             learning_rate=piecewise_constant([8, 12], [1.0, 0.5, 0.25]), seed=0)
-ce_history = train_mlp(build_mlp_graph(784, 64, 10, loss="cross_entropy", seed=0), mnist.x_train, mnist.y_train,
-                       mnist.x_test, mnist.y_test, epochs=15, batch_size=32, learning_rate=0.3, seed=0)
-runs = {"sigmoid + MSE": mse_history, "sigmoid + MSE, schedule": schedule_history, "softmax + cross-entropy": ce_history}
+runs = {"sigmoid + MSE": mse_history}
+optional_runs = {
+    "sigmoid + MSE, schedule": lambda: train_mlp(
+        build_mlp_graph(784, 64, 10, loss="mse", seed=0), mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test,
+        epochs=15, batch_size=32, learning_rate=piecewise_constant([8, 12], [1.0, 0.5, 0.25]), seed=0),
+    "softmax + cross-entropy": lambda: train_mlp(
+        build_mlp_graph(784, 64, 10, loss="cross_entropy", seed=0), mnist.x_train, mnist.y_train, mnist.x_test,
+        mnist.y_test, epochs=15, batch_size=32, learning_rate=0.3, seed=0),
+}
+for name, run in optional_runs.items():
+    try:
+        runs[name] = run()
+    except Exception as error:  # an optional part not written (or broken) must not stop "Run all"
+        print(f"{name}: skipped, the optional part does not run ({type(error).__name__}: {error})")
 for name, history in runs.items():
     print(f"{name:26s} final test error {history['test_error'][-1]:.2%}, best {min(history['test_error']):.2%}")
 plot_learning_curves(runs, metrics=("loss", "test_error"), title="MSE vs. cross-entropy, with and without a schedule")
@@ -574,6 +605,13 @@ plt.show()
 # 8% test error). The schedule lowers the rate in the last epochs, which reduces the epoch-to-epoch
 # noise of the test error rather than the error itself.
 # ### END SOLUTION
+# %% [markdown] rubric id=q_mse_vs_ce_rubric
+# - **Full (1 point)**: the gradient with respect to a logit is 2 (s - y) s (1 - s) for sigmoid + squared
+#   error, tiny when a wrong output saturates, against p - y for softmax + cross-entropy, large exactly when
+#   confidently wrong; and a reading of the measured curves (how far apart they end, what the schedule
+#   changes) consistent with the printed test errors.
+# - **Half (0.5 point)**: the gradient argument without reading the curves, or the curves without the reason.
+# - **0 points**: "cross-entropy is better" with no gradient argument and no reading of the outputs.
 # %% [markdown]
 # ## Part C. Ocean proximity of California districts, with Keras
 #
@@ -683,9 +721,10 @@ _first = _check_no_leak(_small_train, _small_test)
 assert_close(_first[0], _expected_scaled(_small_train, _small_train),
              "X_train (imputed with the training median, standardised with the training mean and std)",
              rtol=3e-3, atol=1e-4)
-_ = assert_close(_first[1], _expected_scaled(_small_train, _small_test),
+assert_close(_first[1], _expected_scaled(_small_train, _small_test),
              "X_test (it must be imputed and scaled with the TRAINING split's median, mean and std, not its own: "
              "test statistics leak test data)", rtol=3e-3, atol=1e-4)
+print("preprocess_housing: hidden checks passed (400 training districts with missing values, a shifted test split)")
 ### END HIDDEN TESTS
 # %% [markdown]
 # ### C.2 The classifier
@@ -734,6 +773,7 @@ _check_classifier(9, 5)
 print("build_classifier: visible checks passed")
 ### BEGIN HIDDEN TESTS
 _check_classifier(4, 3)
+print("build_classifier: hidden checks passed (4 features, 3 classes)")
 ### END HIDDEN TESTS
 # %% id=train_ocean
 X_train, X_test, Y_train, Y_test, classes = preprocess_housing(train_df, test_df)
@@ -803,6 +843,12 @@ plt.show()
 # neighbouring categories: `<1H OCEAN` with `NEAR OCEAN` and `INLAND`, `NEAR BAY` with `<1H OCEAN`; the 5
 # islands are too few to learn.
 # ### END SOLUTION
+# %% [markdown] rubric id=q_baseline_rubric
+# - **Full (1 point)**: names the winner as the printed accuracies show it; a reason tied to the table (the
+#   position columns decide the category, borders that axis-aligned splits of trees cut directly); the most
+#   confused pairs read from the confusion matrices.
+# - **Half (0.5 point)**: the winner and one of the two other parts.
+# - **0 points**: a winner that contradicts the printed accuracies, or no reading of the outputs.
 # %% [markdown]
 # ## Part D. Review questions
 # %% [markdown] answer id=q_cpu_gpu_tpu points=2
@@ -816,6 +862,14 @@ plt.show()
 # multiplication, low precision such as bfloat16): very high throughput on neural-network workloads, but
 # less flexible than a GPU.
 # ### END SOLUTION
+# %% [markdown] rubric id=q_cpu_gpu_tpu_rubric
+# - **Full (2 points)**: CPU: few powerful cores, caches, branch prediction, good at sequential and branching
+#   code; GPU: thousands of simple cores running the same instruction on many data, high memory bandwidth,
+#   good at data-parallel arithmetic (matrix products, convolutions); TPU: a Google accelerator specialised
+#   for tensor operations (systolic matrix units, low precision), highest throughput on neural networks,
+#   least flexible.
+# - **1 point**: two of the three right, or the three named without what each is good at.
+# - **0 points**: no architectural difference (e.g. "a GPU is a faster CPU").
 # %% [markdown] answer id=q_gpu_bottleneck points=2
 # **Question.** When training on a GPU, what is often the bottleneck, and how do you reduce it?
 #
@@ -826,6 +880,12 @@ plt.show()
 # pipelines, several loader workers, pinned memory), and avoid round trips such as reading a value back
 # at every step.
 # ### END SOLUTION
+# %% [markdown] rubric id=q_gpu_bottleneck_rubric
+# - **Full (2 points)**: the GPU waits for data: host-to-device transfers (PCIe) and CPU-side loading and
+#   preprocessing are slower than its arithmetic; at least two remedies (keep data on the GPU, larger
+#   batches, prefetching / parallel input pipelines, pinned memory, fewer host round trips).
+# - **1 point**: the bottleneck identified with no remedy, or remedies without saying what is slow.
+# - **0 points**: the bottleneck placed in the GPU's arithmetic, or no answer.
 # %% [markdown] answer id=q_graphs_help points=2
 # **Question.** Why do computational graphs help learning?
 #
@@ -836,13 +896,40 @@ plt.show()
 # structure to the framework, which can schedule independent operations in parallel, place them on
 # devices, fuse and optimise them, and free intermediate values when they are no longer needed.
 # ### END SOLUTION
+# %% [markdown] rubric id=q_graphs_help_rubric
+# - **Full (2 points)**: the graph decomposes the model into operations with known local derivatives, so the
+#   chain rule applied backwards (backpropagation, automatic differentiation) gives every parameter's
+#   gradient at the cost of about one forward pass; and one system benefit (parallel scheduling, device
+#   placement, optimisation/fusion, memory freed when values are no longer needed).
+# - **1 point**: automatic gradients via the chain rule without the cost or a system benefit, or the reverse.
+# - **0 points**: no link between the graph and the computation of gradients.
 # %% [markdown] answer id=q_static_dynamic points=2
-# **Question.** Static versus dynamic graphs: what is the difference, with one advantage of each?
+# **Question.** What are the expected advantages **and disadvantages** of a static graph strategy
+# (TensorFlow 1, `tf.function`) versus a dynamic graph strategy (PyTorch, TensorFlow 2's eager mode)?
+# Give at least one advantage and one disadvantage of each.
 #
 # ### BEGIN SOLUTION
-# A static graph (TF1, tf.function) is declared once, then run many times: the framework sees the whole
-# computation in advance and can optimise it (op fusion, memory planning), serialise and deploy it
-# without Python. A dynamic graph (PyTorch, TF2 eager) is built on the fly as the Python code runs: the
-# control flow is ordinary Python (loops, conditions depending on the data), and debugging is direct
-# (print, debugger), at the cost of the whole-graph optimisations.
+# A static graph is declared once, then run many times. Advantages: the framework sees the whole
+# computation before running it, so it can optimise it (fuse operations, plan memory, prune what the
+# requested outputs do not need, place operations on devices), it runs without the Python interpreter
+# in the loop (faster in theory, especially for many small operations), and it can be saved and deployed
+# elsewhere (another language, a phone, a server) without the Python code. Disadvantages: two phases to
+# write and understand (declare, then run in a Session); errors surface at run time, far from the line
+# that declared the faulty op; you cannot print or step through intermediate values with a debugger;
+# control flow that depends on the data needs special graph ops (`tf.cond`, `tf.while_loop`), and a
+# graph of a fixed structure fits variable-length inputs badly.
+# A dynamic graph is built on the fly as the Python code runs (define by run). Advantages: ordinary
+# Python control flow (loops and conditions on the data, inputs of varying shape such as sentences or
+# trees), immediate results, and direct debugging (print, pdb) at the faulty line. Disadvantages: the
+# graph is rebuilt at every step, so the framework cannot optimise the whole computation in advance,
+# Python's overhead is paid at every operation, and deploying the model without Python needs an extra
+# step (tracing or scripting it back into a graph: `tf.function`, TorchScript).
 # ### END SOLUTION
+# %% [markdown] rubric id=q_static_dynamic_rubric
+# - **Full (2 points)**: at least one advantage AND one disadvantage of each strategy, correctly attributed:
+#   static = whole-graph optimisation / speed / deployment without Python, but harder to write and debug,
+#   awkward data-dependent control flow; dynamic = natural Python control flow and easy debugging, but no
+#   whole-graph optimisation, per-operation overhead, harder deployment.
+# - **1 point**: only the advantages (the disadvantages missing, or merely "the opposite"), or one side
+#   correct and the other confused.
+# - **0 points**: no difference between declare-then-run and define-by-run, or advantages swapped.
