@@ -33,7 +33,7 @@ from dlcourse.checks import (assert_close, assert_equal, assert_gradient_close, 
 from dlcourse.gradcheck import numerical_gradient
 from dlcourse.data import load_mnist, load_housing
 from dlcourse.plotting import plot_learning_curves
-from dlcourse.tf_tools import new_run_dir, plot_confusion_matrix, read_scalars, scalar_logger
+from dlcourse.tf_tools import new_run_dir, plot_confusion_matrix, read_graphs, read_scalars, scalar_logger
 from dlcourse import seed_everything
 import numpy as np
 import matplotlib.pyplot as plt
@@ -195,6 +195,102 @@ traced = logistic_regression_tape.get_concrete_function(tf.constant(x_demo), tf.
                                                         tf.constant(b_demo, tf.float64))
 print(f"tf.function traced a graph of {len(traced.graph.get_operations())} ops:",
       sorted({op.type for op in traced.graph.get_operations()}))
+# %% [markdown]
+# ### A.4 Eager optimisation: the lecture's `opt.minimize`
+#
+# The lecture trains a tiny Keras model eagerly with
+# `opt.minimize(loss, var_list=model.trainable_variables)`, where `loss` is a Python function of no
+# argument computing the loss from the current variables. One call of `minimize` evaluates `loss()`
+# under a `tf.GradientTape`, differentiates it with respect to the variables of `var_list` (and only
+# those), and lets the optimizer update them (`optimizer.apply_gradients(zip(gradients, var_list))`).
+# Keras 3 optimizers no longer have `minimize`: write it. The optimizer keeps its state between calls
+# (Adam's moment estimates), so use the optimizer you are given, never a new one.
+# %% solution id=minimize
+def minimize(optimizer, loss, var_list):
+    """One step of the TF2 `optimizer.minimize(loss, var_list)`, written with a GradientTape.
+
+    Inputs:
+    - optimizer: a keras.optimizers.Optimizer (SGD, Adam, ...), whose state persists between calls
+    - loss: a function of no argument returning the () loss tensor computed from the variables
+    - var_list: list of tf.Variable, the variables to update (no other variable may change)
+    Returns:
+    - value: a float, the loss computed before the update
+    """
+    value = None
+    ### BEGIN SOLUTION
+    with tf.GradientTape() as tape:
+        loss_value = loss()
+    gradients = tape.gradient(loss_value, var_list)
+    optimizer.apply_gradients(zip(gradients, var_list))
+    value = float(loss_value)
+    ### END SOLUTION
+    return value
+# %% tests id=minimize_tests points=2
+# Checks: minimize's SGD step (the loss before the step, w - rate * gradient, only var_list changes); hidden: two Adam steps with the optimizer's state kept, against Keras's own apply_gradients
+def _quadratic_problem(seed):
+    rng = np.random.default_rng(seed)
+    x, t = rng.normal(size=(6, 3)), rng.normal(size=6)
+    w0, b0, c0 = rng.normal(size=3), 0.5, 1.25
+    return x, t, w0, b0, c0
+
+def _quadratic_loss(x, t, w, b, c):
+    return np.mean((x @ w + b - t) ** 2) + 0.1 * c ** 2  # c is not in var_list: it must not move
+
+def _tf_problem(x, t, w0, b0, c0):
+    w, b, c = tf.Variable(w0), tf.Variable(b0, dtype=tf.float64), tf.Variable(c0, dtype=tf.float64)
+    loss = lambda: tf.reduce_mean((tf.linalg.matvec(tf.constant(x), w) + b - tf.constant(t)) ** 2) + 0.1 * c ** 2
+    return w, b, c, loss
+
+def _check_sgd_step(seed, rate):
+    x, t, w0, b0, c0 = _quadratic_problem(seed)
+    w, b, c, loss = _tf_problem(x, t, w0, b0, c0)
+    value = minimize(keras.optimizers.SGD(learning_rate=rate), loss, [w, b])
+    assert_close(to_float_array(value, "minimize's returned loss"), _quadratic_loss(x, t, w0, b0, c0),
+                 "the loss returned by minimize (computed before the update)", rtol=1e-9)
+    residual = x @ w0 + b0 - t  # (6,)
+    grad_w, grad_b = 2 * x.T @ residual / len(t), 2 * residual.mean()
+    assert_close(c.numpy(), c0, "a variable that the loss reads but that is not in var_list (it must not change)")
+    # tolerances: Keras stores the learning rate in float32
+    assert_close(w.numpy(), w0 - rate * grad_w, f"w after one SGD step at the rate {rate} (w - rate * d loss / d w)",
+                 rtol=1e-6, atol=1e-8)
+    assert_close(b.numpy(), b0 - rate * grad_b, f"b after one SGD step at the rate {rate}", rtol=1e-6, atol=1e-8)
+
+_check_sgd_step(0, 0.1)
+print("minimize: visible checks passed (one SGD step on a least-squares loss)")
+### BEGIN HIDDEN TESTS
+_check_sgd_step(1, 0.03)
+_x, _t, _w0, _b0, _c0 = _quadratic_problem(2)
+_w, _b, _c, _loss = _tf_problem(_x, _t, _w0, _b0, _c0)
+_w_ref, _b_ref, _, _loss_ref = _tf_problem(_x, _t, _w0, _b0, _c0)
+_adam, _adam_ref = keras.optimizers.Adam(learning_rate=0.05), keras.optimizers.Adam(learning_rate=0.05)
+for _step in range(3):
+    with tf.GradientTape() as _tape:
+        _expected = _loss_ref()
+    _adam_ref.apply_gradients(zip(_tape.gradient(_expected, [_w_ref, _b_ref]), [_w_ref, _b_ref]))
+    _value = minimize(_adam, _loss, [_w, _b])
+    assert_close(to_float_array(_value, "minimize's returned loss"), float(_expected),
+                 f"the loss returned by minimize at Adam step {_step + 1}", rtol=1e-9)
+    assert_close(_w.numpy(), _w_ref.numpy(), f"w after {_step + 1} Adam step(s) with the same optimizer (its moment "
+                 "estimates persist between calls: use the optimizer given, apply_gradients once per call)",
+                 rtol=1e-6, atol=1e-8)
+    assert_close(_b.numpy(), _b_ref.numpy(), f"b after {_step + 1} Adam step(s)", rtol=1e-6, atol=1e-8)
+print("minimize: hidden checks passed (another SGD step, three Adam steps)")
+### END HIDDEN TESTS
+# %% [markdown]
+# The lecture's example: a `Dense(3)` layer whose 3 outputs are summed, trained eagerly to map the
+# input `[2, 3, 7]` to 20 with the squared error and SGD at the rate 0.001. Watch the output approach 20.
+# %% id=lecture_minimize
+seed_everything(0)
+lecture_model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(3),
+                                  keras.layers.Lambda(lambda h: tf.reduce_sum(h, axis=1))])
+lecture_input, gold_output = tf.constant([[2.0, 3.0, 7.0]]), 20.0
+lecture_loss = lambda: tf.reduce_mean(tf.square(lecture_model(lecture_input) - gold_output))
+sgd = keras.optimizers.SGD(learning_rate=1e-3)
+outputs = []
+for epoch in range(10):
+    minimize(sgd, lecture_loss, lecture_model.trainable_variables)
+    outputs.append(float(lecture_model(lecture_input)[0]))
+print("model(input) after each step:", np.round(outputs, 4))
 # %% [markdown]
 # ## Part B. A multilayer perceptron from low-level operations
 #
@@ -732,7 +828,8 @@ print("preprocess_housing: hidden checks passed (400 training districts with mis
 # Write `build_classifier`: a Keras `Sequential` model with at least one hidden layer (with a
 # non-linear activation) and a softmax output of `n_classes` units, compiled with the
 # `categorical_crossentropy` loss (the labels are one-hot), an optimizer of your choice and the
-# `accuracy` metric. The next cells train it for 12 epochs, logging every epoch for TensorBoard.
+# `accuracy` metric. The next cells train it for 12 epochs, logging every epoch for TensorBoard, and
+# the model's graph for TensorBoard's **Graphs** tab (the forward pass traced by `tf.function`).
 # %% solution id=build_classifier
 def build_classifier(n_features, n_classes):
     """A compiled Keras classifier.
@@ -781,8 +878,10 @@ seed_everything(0)
 ocean_run = new_run_dir("ocean_proximity")
 ocean_model = build_classifier(X_train.shape[1], len(classes))
 ocean_model.fit(X_train, Y_train, epochs=12, batch_size=128, validation_split=0.1, verbose=0,
-                callbacks=[scalar_logger(ocean_run)])
+                callbacks=[scalar_logger(ocean_run, write_graph=True)])
 logged = read_scalars(ocean_run)
+ocean_graph = read_graphs(ocean_run)["train"][0]  # the GraphDef TensorBoard's Graphs tab draws
+print(f"the logged graph has {len(ocean_graph.node)} nodes; op types:", sorted({node.op for node in ocean_graph.node}))
 figure, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 for axis, metric in zip(axes, ("epoch_loss", "epoch_accuracy")):
     for split in ("train", "validation"):
@@ -792,7 +891,7 @@ for axis, metric in zip(axes, ("epoch_loss", "epoch_accuracy")):
 figure.suptitle("Ocean proximity: curves read back from the TensorBoard logs")
 figure.tight_layout()
 plt.show()
-print(f"TensorBoard logs in {ocean_run}\nto browse them: pip install tensorboard; tensorboard --logdir {ocean_run.parent}")
+print(f"TensorBoard logs (scalars and graph) in {ocean_run}\nto browse them: tensorboard --logdir {ocean_run.parent}")
 # %% id=confusion
 ocean_predictions = ocean_model.predict(X_test, verbose=0).argmax(axis=1)
 ocean_accuracy = float(np.mean(ocean_predictions == Y_test.argmax(axis=1)))
@@ -849,6 +948,142 @@ plt.show()
 #   confused pairs read from the confusion matrices.
 # - **Half (0.5 point)**: the winner and one of the two other parts.
 # - **0 points**: a winner that contradicts the printed accuracies, or no reading of the outputs.
+# %% [markdown]
+# ### C.4 Regression: the median house value
+#
+# The lecture's practical also asks for a **regression**: predict a district's `median_house_value`
+# from the other columns. The next cell prepares the inputs as in C.1 (the eight other numeric columns,
+# imputed and standardised with training statistics, plus the one-hot `ocean_proximity`), with the
+# target in units of $100,000; it is written out here so that this part does not depend on your
+# `preprocess_housing`. The baseline to beat is a linear regression on the same inputs.
+#
+# Write `build_regressor`: a Keras `Sequential` model with at least one hidden layer (non-linear
+# activation) and **one linear output unit** (no activation: a value is not a probability), compiled
+# with the mean squared error loss (`loss="mse"`, no weight regularisation) and an optimizer of your
+# choice. The next cell trains it for 10 epochs (batch size 256, 10% of the training districts for
+# validation). The graded goal: a test root-mean-squared error (RMSE) at least **10% lower** than the
+# linear baseline's (the reference is about 15% lower on every seed we tried).
+# %% id=regression_data
+from sklearn.linear_model import LinearRegression
+
+TARGET = "median_house_value"
+regression_columns = [c for c in housing.columns if c not in ("ocean_proximity", TARGET)]
+regression_medians = train_df[regression_columns].median()  # training statistics only
+raw_train = train_df[regression_columns].fillna(regression_medians).to_numpy(np.float64)
+raw_test = test_df[regression_columns].fillna(regression_medians).to_numpy(np.float64)
+column_mean, column_std = raw_train.mean(axis=0), raw_train.std(axis=0)
+ocean_categories = np.array(sorted(train_df["ocean_proximity"].unique()))
+one_hot_ocean = lambda frame: (frame["ocean_proximity"].to_numpy()[:, None] == ocean_categories).astype(np.float64)
+Xr_train = np.hstack([(raw_train - column_mean) / column_std, one_hot_ocean(train_df)]).astype(np.float32)
+Xr_test = np.hstack([(raw_test - column_mean) / column_std, one_hot_ocean(test_df)]).astype(np.float32)
+yr_train = (train_df[TARGET].to_numpy() / 1e5).astype(np.float32)  # in units of $100,000
+yr_test = (test_df[TARGET].to_numpy() / 1e5).astype(np.float32)
+rmse = lambda predicted, truth: float(np.sqrt(np.mean((np.ravel(predicted) - np.ravel(truth)) ** 2)))
+linear_rmse = rmse(LinearRegression().fit(Xr_train, yr_train).predict(Xr_test), yr_test)
+print("inputs", Xr_train.shape, Xr_test.shape)
+print(f"test RMSE of predicting the training mean: ${rmse(np.full(len(yr_test), yr_train.mean()), yr_test) * 1e5:,.0f}")
+print(f"test RMSE of the linear regression baseline: ${linear_rmse * 1e5:,.0f}")
+# %% solution id=build_regressor
+def build_regressor(n_features):
+    """A compiled Keras regressor of the median house value.
+
+    Inputs:
+    - n_features: the number of input columns F
+    Returns:
+    - model: a keras.Model mapping (N, F) inputs to (N, 1) predicted values (a linear output unit),
+      compiled with the mean squared error loss
+    """
+    model = None
+    ### BEGIN SOLUTION
+    model = keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(1),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3), loss="mse")
+    ### END SOLUTION
+    return model
+# %% tests id=build_regressor_tests points=1
+# Checks: build_regressor returns a compiled Keras model with a hidden layer, one output per example, and the mean squared error as its loss
+def _check_regressor(n_features, seed):
+    model = build_regressor(n_features)
+    assert_true(isinstance(model, keras.Model), f"build_regressor should return a keras.Model, got {type(model).__name__}")
+    assert_true(getattr(model, "optimizer", None) is not None and bool(getattr(model, "compiled", False)),
+                "the model is not compiled: call model.compile(optimizer=..., loss='mse')")
+    kernels = [w for w in model.trainable_weights if len(w.shape) == 2]
+    assert_true(len(kernels) >= 2, f"the model has {len(kernels)} weight matri(x/ces): it needs at least one hidden layer")
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=(11, n_features)).astype(np.float32), rng.normal(3.0, 2.0, size=(11, 1)).astype(np.float32)
+    predicted = to_float_array(model.predict(x, verbose=0), "the model's predictions")
+    assert_true(predicted.size == 11, f"the model should give one value per example: {predicted.shape} for 11 examples")
+    loss = float(np.ravel(model.evaluate(x, y, batch_size=11, verbose=0))[0])
+    assert_close(loss, np.mean((predicted.reshape(11, 1) - y) ** 2),
+                 "the model's compiled loss on 11 examples (it should be the mean squared error, loss='mse', with no "
+                 "weight regularisation)", rtol=1e-3, atol=1e-5)
+
+_check_regressor(13, 0)
+print("build_regressor: visible checks passed")
+### BEGIN HIDDEN TESTS
+_check_regressor(5, 1)
+print("build_regressor: hidden checks passed (5 features)")
+### END HIDDEN TESTS
+# %% id=train_regressor
+seed_everything(0)
+regression_run = new_run_dir("house_value")
+regressor = build_regressor(Xr_train.shape[1])
+regressor.fit(Xr_train, yr_train, epochs=10, batch_size=256, validation_split=0.1, verbose=0,
+              callbacks=[scalar_logger(regression_run, write_graph=True)])
+regression_logged = read_scalars(regression_run)
+figure, axis = plt.subplots(figsize=(5, 3.4))
+for split in ("train", "validation"):
+    steps, values = zip(*regression_logged[f"{split}/epoch_loss"])
+    axis.plot(np.array(steps) + 1, values, marker="o", markersize=3, label=split)
+axis.set_xlabel("epoch"); axis.set_ylabel("mean squared error ($100k squared)"); axis.legend(); axis.grid(alpha=0.3)
+axis.set_title("Median house value: curves read back from the TensorBoard logs")
+figure.tight_layout()
+plt.show()
+regressor_rmse = rmse(regressor.predict(Xr_test, verbose=0), yr_test)
+print(f"test RMSE: Keras MLP ${regressor_rmse * 1e5:,.0f}, linear baseline ${linear_rmse * 1e5:,.0f} "
+      f"(ratio {regressor_rmse / linear_rmse:.3f})")
+print(f"TensorBoard logs (scalars and graph) in {regression_run}")
+# %% tests id=regression_tests points=2
+# Checks: the regressor trained in cell train_regressor has a test RMSE at least 10% below the linear regression's, both recomputed here from the test districts
+from sklearn.linear_model import LinearRegression as _LinearRegression
+_columns = [c for c in housing.columns if c not in ("ocean_proximity", "median_house_value")]
+_raw_train = train_df[_columns].to_numpy(np.float64)
+_medians = np.nanmedian(_raw_train, axis=0)
+_filled = lambda frame: np.where(np.isnan(frame[_columns].to_numpy(np.float64)), _medians, frame[_columns].to_numpy(np.float64))
+_mean, _std = _filled(train_df).mean(axis=0), _filled(train_df).std(axis=0)
+_categories = sorted(train_df["ocean_proximity"].unique())
+_inputs = lambda frame: np.hstack([(_filled(frame) - _mean) / _std,
+                                   np.eye(len(_categories))[frame["ocean_proximity"].map({c: i for i, c in enumerate(_categories)})]])
+_truth = test_df["median_house_value"].to_numpy() / 1e5
+_linear = _LinearRegression().fit(_inputs(train_df), train_df["median_house_value"].to_numpy() / 1e5)
+_linear_rmse = float(np.sqrt(np.mean((_linear.predict(_inputs(test_df)) - _truth) ** 2)))
+_predicted = to_float_array(regressor.predict(_inputs(test_df).astype(np.float32), verbose=0), "the regressor's predictions")
+assert_true(_predicted.size == len(_truth), f"the regressor gives {_predicted.size} values for {len(_truth)} test districts")
+_rmse = float(np.sqrt(np.mean((_predicted.ravel() - _truth) ** 2)))
+assert_true(_rmse <= 0.9 * _linear_rmse,
+            f"the regressor's test RMSE is ${_rmse * 1e5:,.0f}, the goal is at most 90% of the linear baseline's "
+            f"${_linear_rmse * 1e5:,.0f}, i.e. ${0.9 * _linear_rmse * 1e5:,.0f} (a linear output unit, a non-linear "
+            "hidden layer, the mean squared error; a sigmoid or softmax output cannot reach the values)")
+print(f"test RMSE ${_rmse * 1e5:,.0f}: at most 90% of the linear baseline's ${_linear_rmse * 1e5:,.0f}")
+# %% [markdown] answer id=q_regression points=1
+# **Question.** How much better than the linear baseline is the network, in dollars and as a ratio?
+# Why must the output unit be linear here, when the classifier's was a softmax? Name one property of
+# the target that limits every model (look at its largest values: `housing[TARGET].max()`).
+#
+# ### BEGIN SOLUTION
+# MODEL_ANSWER_REGRESSION
+# ### END SOLUTION
+# %% [markdown] rubric id=q_regression_rubric
+# - **Full (1 point)**: the two printed RMSEs and their ratio, read correctly; a linear output because the
+#   target is an unbounded real value (a sigmoid or softmax squeezes it into (0, 1), a ReLU cannot be
+#   negative, which is harmless here but not in general); and one property of the target: it is capped at
+#   $500,001 (hundreds of districts at the cap, whose true value is unknown), or it is skewed.
+# - **Half (0.5 point)**: two of the three parts.
+# - **0 points**: numbers that contradict the outputs, or no reason for the linear output.
 # %% [markdown]
 # ## Part D. Review questions
 # %% [markdown] answer id=q_cpu_gpu_tpu points=2
