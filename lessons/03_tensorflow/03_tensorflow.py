@@ -936,7 +936,8 @@ plt.show()
 # confused most often (read the confusion matrices)?
 #
 # ### BEGIN SOLUTION
-# The random forest (about 97% against about 90% for the MLP): ocean proximity is mostly a function of
+# The random forest (about 98% against about 90% for the MLP, a gap far larger than the seed noise):
+# ocean proximity is mostly a function of
 # the position (longitude, latitude), with sharp, axis-aligned borders between regions that trees cut
 # directly, while the MLP needs many units and epochs to draw them. The confusions are between
 # neighbouring categories: `<1H OCEAN` with `NEAR OCEAN` and `INLAND`, `NEAR BAY` with `<1H OCEAN`; the 5
@@ -961,8 +962,9 @@ plt.show()
 # activation) and **one linear output unit** (no activation: a value is not a probability), compiled
 # with the mean squared error loss (`loss="mse"`, no weight regularisation) and an optimizer of your
 # choice. The next cell trains it for 10 epochs (batch size 256, 10% of the training districts for
-# validation). The graded goal: a test root-mean-squared error (RMSE) at least **10% lower** than the
-# linear baseline's (the reference is about 15% lower on every seed we tried).
+# validation). The graded goal: a test root-mean-squared error (RMSE) at most **92%** of the linear
+# baseline's, i.e. at least 8% lower (over the seeds 0 to 9 the reference's ratio is between 0.8281 and
+# 0.8788: the threshold is more than 0.04 above its worst seed).
 # %% id=regression_data
 from sklearn.linear_model import LinearRegression
 
@@ -983,6 +985,7 @@ linear_rmse = rmse(LinearRegression().fit(Xr_train, yr_train).predict(Xr_test), 
 print("inputs", Xr_train.shape, Xr_test.shape)
 print(f"test RMSE of predicting the training mean: ${rmse(np.full(len(yr_test), yr_train.mean()), yr_test) * 1e5:,.0f}")
 print(f"test RMSE of the linear regression baseline: ${linear_rmse * 1e5:,.0f}")
+print(f"largest median house value ${housing[TARGET].max():,.0f}, reached by {(housing[TARGET] >= housing[TARGET].max()).sum()} districts")
 # %% solution id=build_regressor
 def build_regressor(n_features):
     """A compiled Keras regressor of the median house value.
@@ -1048,7 +1051,7 @@ print(f"test RMSE: Keras MLP ${regressor_rmse * 1e5:,.0f}, linear baseline ${lin
       f"(ratio {regressor_rmse / linear_rmse:.3f})")
 print(f"TensorBoard logs (scalars and graph) in {regression_run}")
 # %% tests id=regression_tests points=2
-# Checks: the regressor trained in cell train_regressor has a test RMSE at least 10% below the linear regression's, both recomputed here from the test districts
+# Checks: the regressor trained in cell train_regressor has a test RMSE at most 92% of the linear regression's, both recomputed here from the test districts
 from sklearn.linear_model import LinearRegression as _LinearRegression
 _columns = [c for c in housing.columns if c not in ("ocean_proximity", "median_house_value")]
 _raw_train = train_df[_columns].to_numpy(np.float64)
@@ -1064,18 +1067,24 @@ _linear_rmse = float(np.sqrt(np.mean((_linear.predict(_inputs(test_df)) - _truth
 _predicted = to_float_array(regressor.predict(_inputs(test_df).astype(np.float32), verbose=0), "the regressor's predictions")
 assert_true(_predicted.size == len(_truth), f"the regressor gives {_predicted.size} values for {len(_truth)} test districts")
 _rmse = float(np.sqrt(np.mean((_predicted.ravel() - _truth) ** 2)))
-assert_true(_rmse <= 0.9 * _linear_rmse,
-            f"the regressor's test RMSE is ${_rmse * 1e5:,.0f}, the goal is at most 90% of the linear baseline's "
-            f"${_linear_rmse * 1e5:,.0f}, i.e. ${0.9 * _linear_rmse * 1e5:,.0f} (a linear output unit, a non-linear "
+assert_true(_rmse <= 0.92 * _linear_rmse,
+            f"the regressor's test RMSE is ${_rmse * 1e5:,.0f}, the goal is at most 92% of the linear baseline's "
+            f"${_linear_rmse * 1e5:,.0f}, i.e. ${0.92 * _linear_rmse * 1e5:,.0f} (a linear output unit, a non-linear "
             "hidden layer, the mean squared error; a sigmoid or softmax output cannot reach the values)")
-print(f"test RMSE ${_rmse * 1e5:,.0f}: at most 90% of the linear baseline's ${_linear_rmse * 1e5:,.0f}")
+print(f"test RMSE ${_rmse * 1e5:,.0f}: at most 92% of the linear baseline's ${_linear_rmse * 1e5:,.0f}")
 # %% [markdown] answer id=q_regression points=1
 # **Question.** How much better than the linear baseline is the network, in dollars and as a ratio?
 # Why must the output unit be linear here, when the classifier's was a softmax? Name one property of
-# the target that limits every model (look at its largest values: `housing[TARGET].max()`).
+# the target that limits every model (look at its largest value, printed above).
 #
 # ### BEGIN SOLUTION
-# MODEL_ANSWER_REGRESSION
+# In this run the network's test RMSE is $58,166 against $68,436 for the linear regression, a ratio of
+# 0.850 on this seed; over the seeds 0 to 9 the ratio stays between 0.8281 and 0.8788, always well below
+# the graded 92%. The target is a real value with no bound: a softmax or sigmoid output squeezes every
+# prediction into (0, 1) (here below $100,000), so the output unit must be linear, and the squared error
+# is the loss of a regression as the cross-entropy is that of a classification. The target is censored:
+# the table caps it at $500,001, the value of 965 districts whose true value is higher and unknown, so
+# no model can learn the top of the range (the errors are largest there).
 # ### END SOLUTION
 # %% [markdown] rubric id=q_regression_rubric
 # - **Full (1 point)**: the two printed RMSEs and their ratio, read correctly; a linear output because the
