@@ -983,9 +983,9 @@ yr_test = (test_df[TARGET].to_numpy() / 1e5).astype(np.float32)
 rmse = lambda predicted, truth: float(np.sqrt(np.mean((np.ravel(predicted) - np.ravel(truth)) ** 2)))
 linear_rmse = rmse(LinearRegression().fit(Xr_train, yr_train).predict(Xr_test), yr_test)
 print("inputs", Xr_train.shape, Xr_test.shape)
-print(f"test RMSE of predicting the training mean: ${rmse(np.full(len(yr_test), yr_train.mean()), yr_test) * 1e5:,.0f}")
-print(f"test RMSE of the linear regression baseline: ${linear_rmse * 1e5:,.0f}")
-print(f"largest median house value ${housing[TARGET].max():,.0f}, reached by {(housing[TARGET] >= housing[TARGET].max()).sum()} districts")
+print(f"test RMSE of predicting the training mean: ${rmse(np.full(len(yr_test), yr_train.mean()), yr_test) * 1e5:.0f}")
+print(f"test RMSE of the linear regression baseline: ${linear_rmse * 1e5:.0f}")
+print(f"largest median house value ${housing[TARGET].max():.0f}, reached by {(housing[TARGET] >= housing[TARGET].max()).sum()} districts")
 # %% solution id=build_regressor
 def build_regressor(n_features):
     """A compiled Keras regressor of the median house value.
@@ -1047,7 +1047,7 @@ axis.set_title("Median house value: curves read back from the TensorBoard logs")
 figure.tight_layout()
 plt.show()
 regressor_rmse = rmse(regressor.predict(Xr_test, verbose=0), yr_test)
-print(f"test RMSE: Keras MLP ${regressor_rmse * 1e5:,.0f}, linear baseline ${linear_rmse * 1e5:,.0f} "
+print(f"test RMSE: Keras MLP ${regressor_rmse * 1e5:.0f}, linear baseline ${linear_rmse * 1e5:.0f} "
       f"(ratio {regressor_rmse / linear_rmse:.3f})")
 print(f"TensorBoard logs (scalars and graph) in {regression_run}")
 # %% tests id=regression_tests points=2
@@ -1068,22 +1068,22 @@ _predicted = to_float_array(regressor.predict(_inputs(test_df).astype(np.float32
 assert_true(_predicted.size == len(_truth), f"the regressor gives {_predicted.size} values for {len(_truth)} test districts")
 _rmse = float(np.sqrt(np.mean((_predicted.ravel() - _truth) ** 2)))
 assert_true(_rmse <= 0.92 * _linear_rmse,
-            f"the regressor's test RMSE is ${_rmse * 1e5:,.0f}, the goal is at most 92% of the linear baseline's "
-            f"${_linear_rmse * 1e5:,.0f}, i.e. ${0.92 * _linear_rmse * 1e5:,.0f} (a linear output unit, a non-linear "
+            f"the regressor's test RMSE is ${_rmse * 1e5:.0f}, the goal is at most 92% of the linear baseline's "
+            f"${_linear_rmse * 1e5:.0f}, i.e. ${0.92 * _linear_rmse * 1e5:.0f} (a linear output unit, a non-linear "
             "hidden layer, the mean squared error; a sigmoid or softmax output cannot reach the values)")
-print(f"test RMSE ${_rmse * 1e5:,.0f}: at most 92% of the linear baseline's ${_linear_rmse * 1e5:,.0f}")
+print(f"test RMSE ${_rmse * 1e5:.0f}: at most 92% of the linear baseline's ${_linear_rmse * 1e5:.0f}")
 # %% [markdown] answer id=q_regression points=1
 # **Question.** How much better than the linear baseline is the network, in dollars and as a ratio?
 # Why must the output unit be linear here, when the classifier's was a softmax? Name one property of
 # the target that limits every model (look at its largest value, printed above).
 #
 # ### BEGIN SOLUTION
-# In this run the network's test RMSE is $58,166 against $68,436 for the linear regression, a ratio of
+# In this run the network's test RMSE is $58166 against $68436 for the linear regression, a ratio of
 # 0.850 on this seed; over the seeds 0 to 9 the ratio stays between 0.8281 and 0.8788, always well below
 # the graded 92%. The target is a real value with no bound: a softmax or sigmoid output squeezes every
 # prediction into (0, 1) (here below $100,000), so the output unit must be linear, and the squared error
 # is the loss of a regression as the cross-entropy is that of a classification. The target is censored:
-# the table caps it at $500,001, the value of 965 districts whose true value is higher and unknown, so
+# the table caps it at $500001, the value of 965 districts whose true value is higher and unknown, so
 # no model can learn the top of the range (the errors are largest there).
 # ### END SOLUTION
 # %% [markdown] rubric id=q_regression_rubric
