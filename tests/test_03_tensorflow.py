@@ -95,6 +95,15 @@ def minimize(optimizer, loss, var_list):
 '''
 
 
+def assert_bonus_fails(result, cell_id, *words):
+    """A bonus cell scores 0 of a maximum of 0 whether it passes or not: it failed when it has an error."""
+    assert cell_id in result.cells, f"{cell_id} did not run: {sorted(result.cells)}"
+    error = result.cells[cell_id].error or ""
+    assert "CheckError" in error, f"{cell_id} should fail with a CheckError message, got: {error!r}"
+    for word in words:
+        assert word in error, f"{cell_id}'s message should mention {word!r}: {error}"
+
+
 def alternative():
     return load_replacements(SAMPLES / "alternative.py")
 
@@ -142,11 +151,11 @@ class TestBugsWithoutTraining:
 
     def test_unstable_cross_entropy_from_log_of_softmax(self, untrained_bugs):
         assert_passes(untrained_bugs, "build_mlp_graph_tests")  # the MSE net is untouched
-        assert_fails(untrained_bugs, "mlp_cross_entropy_tests", "net['loss'] (cross_entropy)", "not a finite number")
+        assert_bonus_fails(untrained_bugs, "mlp_cross_entropy_tests", "net['loss'] (cross_entropy)", "not a finite number")
 
     def test_train_mlp_feeding_the_next_epochs_rate_is_caught_by_the_schedule_check(self, untrained_bugs):
         assert_passes(untrained_bugs, "train_mlp_tests")  # a constant rate hides the bug...
-        assert_fails(untrained_bugs, "schedule_tests", "history['learning_rate']")  # ...a schedule does not
+        assert_bonus_fails(untrained_bugs, "schedule_tests", "history['learning_rate']")  # ...a schedule does not
 
     def test_test_data_leaking_into_the_imputation(self, untrained_bugs):
         assert_fails(untrained_bugs, "preprocess_tests", "X_train computed again with another test_df", "leaks")
@@ -238,7 +247,7 @@ class TestBugsWithTraining:
         assert_fails(trained_bugs, "mlp_accuracy_tests", "test error", "below 10%")
 
     def test_schedule_that_does_not_switch_at_its_boundaries(self, trained_bugs):
-        assert_fails(trained_bugs, "schedule_tests", "at epoch 3 (a boundary", "expected 0.5")
+        assert_bonus_fails(trained_bugs, "schedule_tests", "at epoch 3 (a boundary", "expected 0.5")
 
     def test_test_data_leaking_into_the_scaling(self, trained_bugs):
         assert_fails(trained_bugs, "preprocess_tests", "X_train computed again with another test_df", "leaks")
@@ -249,7 +258,7 @@ class TestBugsWithTraining:
 
     def test_regressor_with_a_sigmoid_output_cannot_beat_the_linear_baseline(self, trained_bugs):
         assert_passes(trained_bugs, "build_regressor_tests")  # compiled, mean squared error, one output...
-        assert_fails(trained_bugs, "regression_tests", "test RMSE", "92% of the linear baseline")  # ...bounded in (0, 1)
+        assert_fails(trained_bugs, "regression_tests", "test RMSE", "95% of the linear baseline")  # ...bounded in (0, 1)
 
 
 # ---------------------------------------------------------------- (c) the alternative, (d) partial, (e) nbgrader
@@ -278,7 +287,7 @@ class TestRealNbgrader:
         total = sum(score for score, _ in partial_cells.values())
         assert 0 < total < MAX_SCORE, f"partial scored {total}/{MAX_SCORE}"
         lost = sorted(grade_id for grade_id, (score, max_score) in partial_cells.items() if score != max_score)
-        assert lost == ["housing_accuracy_tests", "logistic_regression_tf_tests", "schedule_tests"], lost
+        assert lost == ["housing_accuracy_tests", "logistic_regression_tf_tests", "minimize_tests"], lost  # schedule_tests: bonus
 
 
 # ---------------------------------------------------------------- the practical's helpers (dlcourse/tf_tools.py)
@@ -397,7 +406,7 @@ SWEEP_SEEDS = range(10)
 @pytest.mark.skipif(os.environ.get("DLCOURSE_SEED_SWEEP") != "1", reason="set DLCOURSE_SEED_SWEEP=1 to run it")
 def test_seed_sweep_regression_threshold_has_margin():
     """The reference regressor (cell train_regressor with seed_everything(seed), seeds 0..9): its test RMSE
-    over the linear baseline's stays below the graded 0.92 by at least 0.03 on every seed."""
+    over the linear baseline's stays below the graded 0.95 by at least 0.03 on every seed."""
     from nbclient import NotebookClient
 
     by_id = {cell.get("id"): cell for cell in SOURCE.cells}
@@ -417,5 +426,5 @@ def test_seed_sweep_regression_threshold_has_margin():
     for seed, ratio in rows:
         print(f"{seed:>4}   {float(ratio):.4f}")
     assert len(rows) == len(SWEEP_SEEDS)
-    assert max(float(ratio) for _, ratio in rows) <= 0.92 - 0.03, rows
+    assert max(float(ratio) for _, ratio in rows) <= 0.95 - 0.03, rows
 

@@ -962,9 +962,9 @@ plt.show()
 # activation) and **one linear output unit** (no activation: a value is not a probability), compiled
 # with the mean squared error loss (`loss="mse"`, no weight regularisation) and an optimizer of your
 # choice. The next cell trains it for 10 epochs (batch size 256, 10% of the training districts for
-# validation). The graded goal: a test root-mean-squared error (RMSE) at most **92%** of the linear
-# baseline's, i.e. at least 8% lower (over the seeds 0 to 9 the reference's ratio is between 0.8281 and
-# 0.8788: the threshold is more than 0.04 above its worst seed).
+# validation). The graded goal: a test root-mean-squared error (RMSE) at most **95%** of the linear
+# baseline's, i.e. at least 5% lower (over the seeds 0 to 9 the reference's ratio is between 0.8281 and
+# 0.8788: the threshold is more than 0.07 above its worst seed).
 # %% id=regression_data
 from sklearn.linear_model import LinearRegression
 
@@ -1051,7 +1051,7 @@ print(f"test RMSE: Keras MLP ${regressor_rmse * 1e5:.0f}, linear baseline ${line
       f"(ratio {regressor_rmse / linear_rmse:.3f})")
 print(f"TensorBoard logs (scalars and graph) in {regression_run}")
 # %% tests id=regression_tests points=2
-# Checks: the regressor trained in cell train_regressor has a test RMSE at most 92% of the linear regression's, both recomputed here from the test districts
+# Checks: the regressor trained in cell train_regressor has a test RMSE at most 95% of the linear regression's, both recomputed here from the test districts
 from sklearn.linear_model import LinearRegression as _LinearRegression
 _columns = [c for c in housing.columns if c not in ("ocean_proximity", "median_house_value")]
 _raw_train = train_df[_columns].to_numpy(np.float64)
@@ -1067,11 +1067,11 @@ _linear_rmse = float(np.sqrt(np.mean((_linear.predict(_inputs(test_df)) - _truth
 _predicted = to_float_array(regressor.predict(_inputs(test_df).astype(np.float32), verbose=0), "the regressor's predictions")
 assert_true(_predicted.size == len(_truth), f"the regressor gives {_predicted.size} values for {len(_truth)} test districts")
 _rmse = float(np.sqrt(np.mean((_predicted.ravel() - _truth) ** 2)))
-assert_true(_rmse <= 0.92 * _linear_rmse,
-            f"the regressor's test RMSE is ${_rmse * 1e5:.0f}, the goal is at most 92% of the linear baseline's "
-            f"${_linear_rmse * 1e5:.0f}, i.e. ${0.92 * _linear_rmse * 1e5:.0f} (a linear output unit, a non-linear "
+assert_true(_rmse <= 0.95 * _linear_rmse,
+            f"the regressor's test RMSE is ${_rmse * 1e5:.0f}, the goal is at most 95% of the linear baseline's "
+            f"${_linear_rmse * 1e5:.0f}, i.e. ${0.95 * _linear_rmse * 1e5:.0f} (a linear output unit, a non-linear "
             "hidden layer, the mean squared error; a sigmoid or softmax output cannot reach the values)")
-print(f"test RMSE ${_rmse * 1e5:.0f}: at most 92% of the linear baseline's ${_linear_rmse * 1e5:.0f}")
+print(f"test RMSE ${_rmse * 1e5:.0f}: at most 95% of the linear baseline's ${_linear_rmse * 1e5:.0f}")
 # %% [markdown] answer id=q_regression points=1
 # **Question.** How much better than the linear baseline is the network, in dollars and as a ratio?
 # Why must the output unit be linear here, when the classifier's was a softmax? Name one property of
@@ -1080,7 +1080,7 @@ print(f"test RMSE ${_rmse * 1e5:.0f}: at most 92% of the linear baseline's ${_li
 # ### BEGIN SOLUTION
 # In this run the network's test RMSE is $58166 against $68436 for the linear regression, a ratio of
 # 0.850 on this seed; over the seeds 0 to 9 the ratio stays between 0.8281 and 0.8788, always well below
-# the graded 92%. The target is a real value with no bound: a softmax or sigmoid output squeezes every
+# the graded 95%. The target is a real value with no bound: a softmax or sigmoid output squeezes every
 # prediction into (0, 1) (here below $100,000), so the output unit must be linear, and the squared error
 # is the loss of a regression as the cross-entropy is that of a classification. The target is censored:
 # the table caps it at $500001, the value of 965 districts whose true value is higher and unknown, so
