@@ -15,6 +15,10 @@ def plot_learning_curves(histories, metrics=("loss",), title=None, xlabel="epoch
     Returns:
     - the matplotlib Figure.
     """
+    if isinstance(metrics, str) or not all(isinstance(metric, str) for metric in metrics):
+        raise TypeError(f"metrics should be a sequence of metric names, got {type(metrics).__name__}")
+    if not isinstance(histories, dict):
+        raise TypeError(f"histories should be a dict run name -> history, got {type(histories).__name__}")
     figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
     for axis, metric in zip(axes[0], metrics):
         for run, history in histories.items():

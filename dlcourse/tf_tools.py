@@ -1,11 +1,12 @@
-"""TensorFlow helpers of practical 03_tensorflow: TensorBoard logs without the tensorboard package,
+"""TensorFlow helpers of practical 03_tensorflow: TensorBoard logs (scalars and the model's graph),
 reading them back, and a confusion-matrix plot.
 
-Why a logger of our own: Keras's ``keras.callbacks.TensorBoard`` calls ``tf.summary.scalar``, whose
-implementation lives in the ``tensorboard`` package, which the course's pinned environment does not
-install (it fails with ``TBNotInstalledError``). ``tf.summary.write`` is core TensorFlow; written
-with the "scalars" plugin metadata, its events are exactly what TensorBoard's scalar dashboard
-reads. So ``tensorboard --logdir runs`` (after ``pip install tensorboard``, anywhere) shows them.
+Why a logger of our own rather than ``keras.callbacks.TensorBoard``: the lesson reads its logs back
+in the notebook (``read_scalars``, ``read_graphs``), so it writes exactly the events it reads, one file
+per split, and nothing else (no profiler trace, no weight histograms). Scalars are written by
+``tf.summary.write`` with the "scalars" plugin metadata and the graph by ``tf.summary.graph``: the
+events TensorBoard's Scalars and Graphs dashboards read, so ``tensorboard --logdir <runs folder>``
+(tensorboard is in requirements.txt) shows both.
 TensorFlow is imported lazily: importing this module costs nothing until a function is called.
 """
 
@@ -51,11 +52,53 @@ def _scalar_metadata():
     return metadata.SerializeToString()
 
 
-def scalar_logger(log_dir):
+def write_model_graph(log_dir, model):
+    """Write the graph of a built Keras model's forward pass to ``log_dir`` for TensorBoard's Graphs tab.
+
+    The forward pass is traced by ``tf.function`` on a batch of any size (the graph's first dimension is
+    None) and written with ``tf.summary.graph``.
+    Inputs:
+    - log_dir: the folder of the events file (created); model: a built keras.Model with one input.
+    Returns:
+    - the number of operations of the written graph.
+    """
+    import tensorflow as tf
+
+    shape = (None,) + tuple(model.inputs[0].shape[1:])
+    forward = tf.function(lambda inputs: model(inputs, training=False))
+    graph = forward.get_concrete_function(tf.TensorSpec(shape, tf.float32, name="inputs")).graph
+    writer = tf.summary.create_file_writer(str(log_dir))
+    with writer.as_default():
+        tf.summary.graph(graph)
+    writer.close()
+    return len(graph.get_operations())
+
+
+def read_graphs(log_dir):
+    """Read the graphs written under ``log_dir`` (every subfolder), as TensorBoard's Graphs tab would.
+
+    Returns:
+    - a dict "<subfolder>" -> list of GraphDef protocol buffers (``.node`` lists the operations).
+    """
+    import tensorflow as tf
+    from tensorflow.core.util import event_pb2
+
+    graphs = {}
+    for path in sorted(Path(log_dir).rglob("events.out.tfevents.*")):
+        run = path.parent.relative_to(log_dir).as_posix()
+        for record in tf.data.TFRecordDataset(str(path)):
+            event = event_pb2.Event.FromString(record.numpy())
+            if event.graph_def:
+                graphs.setdefault(run, []).append(tf.compat.v1.GraphDef.FromString(event.graph_def))
+    return graphs
+
+
+def scalar_logger(log_dir, write_graph=False):
     """A Keras callback writing every epoch's logs (loss, accuracy, val_...) to ``log_dir``.
 
     Training metrics go to ``<log_dir>/train`` and validation ones to ``<log_dir>/validation``, under
-    the tags ``epoch_<metric>``, as Keras's own TensorBoard callback names them.
+    the tags ``epoch_<metric>``, as Keras's own TensorBoard callback names them. With
+    ``write_graph=True`` the model's forward graph goes to ``<log_dir>/train`` when training begins.
     Returns:
     - a ``keras.callbacks.Callback``.
     """
@@ -78,6 +121,10 @@ def scalar_logger(log_dir):
                     tf.summary.write(tag, tf.constant(float(value), tf.float32), step=int(step),
                                      metadata=_scalar_metadata())
             self.writers[run].flush()
+
+        def on_train_begin(self, logs=None):
+            if write_graph:
+                write_model_graph(log_dir / "train", self.model)
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}

@@ -6,6 +6,10 @@ other. The test classes are the units pytest-xdist (``--dist loadscope``) spread
 so the slow ones (the reference, the alternative, the real nbgrader) run side by side.
 """
 
+import json
+import os
+import re
+
 import nbformat
 import pytest
 
@@ -24,9 +28,14 @@ PART_A = ["setup", "static_graph_sum", "static_graph_sum_tests", "logistic_regre
           "logistic_regression_tf_tests"]
 BUILD = ["setup", "build_mlp_graph", "build_mlp_graph_tests", "mlp_cross_entropy_tests"]
 TRAIN = ["train_mlp", "train_mlp_tests", "piecewise_constant", "schedule_tests"]
+MINIMIZE = ["setup", "minimize", "minimize_tests"]
 HOUSING = ["housing_split", "preprocess_housing", "preprocess_tests"]
 # Ordinary cells that no test cell reads: demonstrations, comparisons and baselines.
-DEMOS = ["logistic_tape_demo", "train_compare", "confusion", "baseline"]
+DEMOS = ["logistic_tape_demo", "lecture_minimize", "train_compare", "confusion", "baseline"]
+SOLUTION_CELLS = [cell.get("id") for cell in SOURCE.cells
+                  if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code"]
+ANSWERS = [cell.metadata.nbgrader.grade_id for cell in SOURCE.cells
+           if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("grade")]
 
 
 def run_only(ids, replacements=None):
@@ -65,6 +74,34 @@ def build_mlp_graph(D, H, K, loss="mse", seed=0):
             "W1": hidden_layer.kernel, "b1": hidden_layer.bias, "W2": output_layer.kernel, "b2": output_layer.bias,
             "output": output, "loss": loss_value, "train_op": train_op, "init": init}
 '''
+
+
+MINIMIZE_WATCHING_EVERY_VARIABLE = '''
+def minimize(optimizer, loss, var_list):
+    with tf.GradientTape() as tape:
+        value = loss()
+    variables = tape.watched_variables()  # every variable the loss read, not only var_list
+    optimizer.apply_gradients(zip(tape.gradient(value, variables), variables))
+    return float(value)
+'''
+
+MINIMIZE_NEW_OPTIMIZER = '''
+def minimize(optimizer, loss, var_list):
+    fresh = optimizer.__class__.from_config(optimizer.get_config())  # a new optimizer: Adam's moments start over
+    with tf.GradientTape() as tape:
+        value = loss()
+    fresh.apply_gradients(zip(tape.gradient(value, var_list), var_list))
+    return float(value)
+'''
+
+
+def assert_bonus_fails(result, cell_id, *words):
+    """A bonus cell scores 0 of a maximum of 0 whether it passes or not: it failed when it has an error."""
+    assert cell_id in result.cells, f"{cell_id} did not run: {sorted(result.cells)}"
+    error = result.cells[cell_id].error or ""
+    assert "CheckError" in error, f"{cell_id} should fail with a CheckError message, got: {error!r}"
+    for word in words:
+        assert word in error, f"{cell_id}'s message should mention {word!r}: {error}"
 
 
 def alternative():
@@ -114,11 +151,12 @@ class TestBugsWithoutTraining:
 
     def test_unstable_cross_entropy_from_log_of_softmax(self, untrained_bugs):
         assert_passes(untrained_bugs, "build_mlp_graph_tests")  # the MSE net is untouched
-        assert_fails(untrained_bugs, "mlp_cross_entropy_tests", "net['loss'] (cross_entropy)", "not a finite number")
+        assert_bonus_fails(untrained_bugs, "mlp_cross_entropy_tests", "net['loss'] (cross_entropy)", "not a finite number")
 
-    def test_train_mlp_feeding_the_next_epochs_rate_is_caught_by_the_schedule_check(self, untrained_bugs):
-        assert_passes(untrained_bugs, "train_mlp_tests")  # a constant rate hides the bug...
-        assert_fails(untrained_bugs, "schedule_tests", "history['learning_rate']")  # ...a schedule does not
+    def test_train_mlp_feeding_the_next_epochs_rate(self, untrained_bugs):
+        # train_mlp_tests's own schedule (rate 1.5, then 0) sees it, and so does the bonus cell
+        assert_fails(untrained_bugs, "train_mlp_tests", "history['learning_rate']")
+        assert_bonus_fails(untrained_bugs, "schedule_tests", "history['learning_rate']")
 
     def test_test_data_leaking_into_the_imputation(self, untrained_bugs):
         assert_fails(untrained_bugs, "preprocess_tests", "X_train computed again with another test_df", "leaks")
@@ -158,6 +196,34 @@ class TestMoreBugs:
         assert_fails(result, "build_mlp_graph_tests", *words)
 
 
+class TestMinimizeAndHistoryBugs:
+    @pytest.mark.parametrize("bug", ["loss after the step", "every watched variable updated", "a new optimizer"])
+    def test_minimize_bug(self, bug):
+        if bug == "loss after the step":
+            replacements, words = mutate(A, "minimize", "value = float(loss_value)", "value = float(loss())"), \
+                ("the loss returned by minimize (computed before the update)",)
+        elif bug == "every watched variable updated":
+            replacements, words = {"minimize": MINIMIZE_WATCHING_EVERY_VARIABLE}, ("not in var_list",)
+        else:
+            replacements, words = {"minimize": MINIMIZE_NEW_OPTIMIZER}, ("after 2 Adam step(s)", "moment")
+        assert_fails(run_only(MINIMIZE, replacements), "minimize_tests", *words)
+
+    def test_minimize_with_optimizer_apply_passes(self):
+        assert_passes(run_only(MINIMIZE, {"minimize": alternative()["minimize"]}), "minimize_tests")
+
+    @pytest.mark.parametrize("bug", ["loss summed over the minibatches", "test error as a count"])
+    def test_train_mlp_history_bug(self, bug):
+        if bug == "loss summed over the minibatches":
+            replacements = mutate(A, "train_mlp", "total += float(batch_loss) * len(batch)", "total += float(batch_loss)")
+            words = ("history['loss'][1]", "mean over examples")
+        else:
+            replacements = mutate(A, "train_mlp", "np.mean(output.argmax(axis=1) != y_test.argmax(axis=1))",
+                                  "np.sum(output.argmax(axis=1) != y_test.argmax(axis=1))")
+            words = ("history['test_error'] of both epochs", "the fraction")
+        result = run_only(BUILD[:3] + ["train_mlp", "train_mlp_tests"], replacements)
+        assert_fails(result, "train_mlp_tests", *words)
+
+
 # ---------------------------------------------------------------- (b) the bugs of the issue, with training
 
 @pytest.fixture(scope="class")
@@ -172,6 +238,7 @@ def trained_bugs():
     replacements.update(mutate(A, "preprocess_housing", "mean, std = train.mean(axis=0), train.std(axis=0)",
                                "both = np.vstack([train, test])\n    mean, std = both.mean(axis=0), both.std(axis=0)"))
     replacements.update(mutate(A, "build_classifier", 'activation="relu"', "activation=None", count=2))
+    replacements.update(mutate(A, "build_regressor", "keras.layers.Dense(1),", 'keras.layers.Dense(1, activation="sigmoid"),'))
     return score_variant(A, replacements, skip=DEMOS)
 
 
@@ -181,7 +248,7 @@ class TestBugsWithTraining:
         assert_fails(trained_bugs, "mlp_accuracy_tests", "test error", "below 10%")
 
     def test_schedule_that_does_not_switch_at_its_boundaries(self, trained_bugs):
-        assert_fails(trained_bugs, "schedule_tests", "at epoch 3 (a boundary", "expected 0.5")
+        assert_bonus_fails(trained_bugs, "schedule_tests", "at epoch 3 (a boundary", "expected 0.5")
 
     def test_test_data_leaking_into_the_scaling(self, trained_bugs):
         assert_fails(trained_bugs, "preprocess_tests", "X_train computed again with another test_df", "leaks")
@@ -189,6 +256,10 @@ class TestBugsWithTraining:
     def test_linear_classifier_below_the_accuracy_threshold(self, trained_bugs):
         assert_passes(trained_bugs, "build_classifier_tests")  # it is a compiled softmax model...
         assert_fails(trained_bugs, "housing_accuracy_tests", "test accuracy", "at least 85%")  # ...too weak
+
+    def test_regressor_with_a_sigmoid_output_cannot_beat_the_linear_baseline(self, trained_bugs):
+        assert_passes(trained_bugs, "build_regressor_tests")  # compiled, mean squared error, one output...
+        assert_fails(trained_bugs, "regression_tests", "test RMSE", "95% of the linear baseline")  # ...bounded in (0, 1)
 
 
 # ---------------------------------------------------------------- (c) the alternative, (d) partial, (e) nbgrader
@@ -217,14 +288,15 @@ class TestRealNbgrader:
         total = sum(score for score, _ in partial_cells.values())
         assert 0 < total < MAX_SCORE, f"partial scored {total}/{MAX_SCORE}"
         lost = sorted(grade_id for grade_id, (score, max_score) in partial_cells.items() if score != max_score)
-        assert lost == ["housing_accuracy_tests", "logistic_regression_tf_tests", "schedule_tests"], lost
+        # schedule_tests is a bonus cell (0 of 0 either way); regression_tests: partial's regressor is undertrained
+        assert lost == ["housing_accuracy_tests", "logistic_regression_tf_tests", "minimize_tests", "regression_tests"], lost
 
 
 # ---------------------------------------------------------------- the practical's helpers (dlcourse/tf_tools.py)
 
 class TestTensorBoardHelpers:
     def test_scalar_logger_writes_events_that_read_scalars_reads_back(self, tmp_path, monkeypatch):
-        """Keras's own TensorBoard callback needs the tensorboard package (not installed); ours does not."""
+        """Our logger writes the events read_scalars reads back, and the model's graph when asked."""
         monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
         import numpy as np
         import keras
@@ -246,3 +318,115 @@ class TestTensorBoardHelpers:
         assert np.allclose([value for _, value in logged["validation/epoch_loss"]],
                            history.history["val_loss"], rtol=1e-6)
         assert read_scalars(second) == {}
+
+    def test_the_logged_graph_is_the_models_forward_pass(self, tmp_path, monkeypatch):
+        """TensorBoard's Graphs tab reads a GraphDef event: the log must hold one with the model's ops."""
+        monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
+        import numpy as np
+        import keras
+
+        from dlcourse.tf_tools import read_graphs, read_scalars, scalar_logger
+
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5, activation="tanh"), keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        rng = np.random.default_rng(1)
+        model.fit(rng.normal(size=(16, 4)), rng.normal(size=16), epochs=2, verbose=0,
+                  callbacks=[scalar_logger(tmp_path / "with", write_graph=True)])
+        model.fit(rng.normal(size=(16, 4)), rng.normal(size=16), epochs=1, verbose=0,
+                  callbacks=[scalar_logger(tmp_path / "without")])
+        graphs = read_graphs(tmp_path / "with")
+        assert list(graphs) == ["train"] and len(graphs["train"]) == 1, graphs.keys()
+        ops = [node.op for node in graphs["train"][0].node]
+        assert ops.count("MatMul") == 2 and "Tanh" in ops and "Placeholder" in ops, sorted(set(ops))
+        assert [step for step, _ in read_scalars(tmp_path / "with")["train/epoch_loss"]] == [0, 1]
+        assert read_graphs(tmp_path / "without") == {}
+
+
+# ---------------------------------------------------------------- samples, TA grades, thresholds
+
+def test_samples_replace_every_solution_cell_and_answer_every_question():
+    for name in ("alternative", "partial"):
+        replaced = load_replacements(SAMPLES / f"{name}.py")
+        assert sorted(set(replaced) & set(SOLUTION_CELLS)) == sorted(SOLUTION_CELLS), name
+        answered = set(replaced) & set(ANSWERS)
+        if name == "alternative":
+            assert answered == set(ANSWERS), f"{name} leaves {set(ANSWERS) - answered} unanswered"
+        else:
+            assert 0 < len(answered) < len(ANSWERS), f"{name} should leave at least one question unanswered"
+
+
+def test_ta_grades_cover_the_samples_answers_within_their_points():
+    grades = json.loads((SAMPLES / "ta_grades.json").read_text())
+    points = {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader.points for cell in SOURCE.cells
+              if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("grade")}
+    assert set(grades) == {"sample-correct", "sample-partial"}
+    assert set(grades["sample-correct"]) == set(ANSWERS)
+    answered = set(load_replacements(SAMPLES / "partial.py")) & set(ANSWERS)
+    assert set(grades["sample-partial"]) == answered
+    for student, marks in grades.items():
+        for question, mark in marks.items():
+            assert 0 <= mark["score"] <= points[question] and mark["comment"].strip(), (student, question, mark)
+    partial = grades["sample-partial"]
+    assert any(0 < mark["score"] < points[q] for q, mark in partial.items()), "no half-right answer in partial"
+    assert any(mark["score"] == 0 for mark in partial.values()), "no wrong answer in partial"
+
+
+def test_optional_parts_are_bonus_points_only():
+    bonus = {cell.get("id"): (cell.metadata.get("dlcourse") or {}).get("bonus", 0) for cell in SOURCE.cells}
+    assert bonus["schedule_tests"] > 0 and bonus["mlp_cross_entropy_tests"] > 0
+    assert TEST_CELLS.get("schedule_tests", 0) == 0 and TEST_CELLS.get("mlp_cross_entropy_tests", 0) == 0
+
+
+def test_run_all_survives_the_optional_parts_left_unwritten():
+    """A student who skips piecewise_constant loses only its bonus: train_compare (the cell that uses it)
+    skips its run and the next cells still run. Tiny stand-ins for MNIST and the first training keep it fast;
+    a test cell of part C is replaced by a check of what train_compare left."""
+    replacements = mutate(A, "piecewise_constant", "def schedule(epoch):",
+                          "raise NotImplementedError()\n\n    def schedule(epoch):")
+    replacements["load_mnist"] = (
+        "class _Tiny: pass\nmnist = _Tiny()\n_r = np.random.default_rng(0)\n"
+        "mnist.x_train, mnist.x_test = _r.random((64, 784)).astype(np.float32), _r.random((32, 784)).astype(np.float32)\n"
+        "mnist.y_train, mnist.y_test = np.eye(10, dtype=np.float32)[_r.integers(0, 10, 64)], "
+        "np.eye(10, dtype=np.float32)[_r.integers(0, 10, 32)]\n")
+    replacements["train_mse"] = "mse_history = train_mlp(build_mlp_graph(784, 64, 10), mnist.x_train, mnist.y_train, " \
+                                "mnist.x_test, mnist.y_test, epochs=15, batch_size=32, learning_rate=1.0)\n"
+    replacements["preprocess_tests"] = (
+        "# Checks: train_compare ran the cross-entropy and skipped the unwritten schedule\n"
+        "assert_true(sorted(runs) == ['sigmoid + MSE', 'softmax + cross-entropy'], f'runs: {sorted(runs)}')\n"
+        "print('train_compare ran without the schedule')\n")
+    keep = ["setup", "load_mnist", "build_mlp_graph", "train_mlp", "train_mse", "piecewise_constant", "schedule_tests",
+            "train_compare", "preprocess_tests"]
+    result = run_only(keep, replacements)
+    assert_passes(result, "preprocess_tests")
+    assert "NotImplementedError" in (result.cells["schedule_tests"].error or ""), result.cells["schedule_tests"]
+
+
+SWEEP_SEEDS = range(10)
+
+
+@pytest.mark.seed_sweep
+@pytest.mark.skipif(os.environ.get("DLCOURSE_SEED_SWEEP") != "1", reason="set DLCOURSE_SEED_SWEEP=1 to run it")
+def test_seed_sweep_regression_threshold_has_margin():
+    """The reference regressor (cell train_regressor with seed_everything(seed), seeds 0..9): its test RMSE
+    over the linear baseline's stays below the graded 0.95 by at least 0.03 on every seed."""
+    from nbclient import NotebookClient
+
+    by_id = {cell.get("id"): cell for cell in SOURCE.cells}
+    cells = [nbformat.from_dict(by_id[i]) for i in ("setup", "housing_split", "regression_data", "build_regressor")]
+    for seed in SWEEP_SEEDS:
+        cell = nbformat.from_dict(by_id["train_regressor"])
+        cell.source = cell.source.replace("seed_everything(0)", f"seed_everything({seed})").replace("plt.show()", "plt.close('all')")
+        cells.append(cell)
+        cells.append(nbformat.v4.new_code_cell(f"print('SWEEP', {seed}, regressor_rmse / linear_rmse)"))
+    notebook = nbformat.from_dict(SOURCE)
+    notebook.cells = cells
+    NotebookClient(notebook, kernel_name="dlcourse", timeout=600, allow_errors=False,
+                   resources={"metadata": {"path": str(source_notebook_path(A).parent)}}).execute()
+    rows = [line.split()[1:] for cell in notebook.cells for output in cell.get("outputs", [])
+            if output.get("output_type") == "stream" for line in output["text"].splitlines() if line.startswith("SWEEP ")]
+    print("\nseed   RMSE / linear baseline's")
+    for seed, ratio in rows:
+        print(f"{seed:>4}   {float(ratio):.4f}")
+    assert len(rows) == len(SWEEP_SEEDS)
+    assert max(float(ratio) for _, ratio in rows) <= 0.95 - 0.03, rows
+

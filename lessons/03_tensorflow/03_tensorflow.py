@@ -33,7 +33,7 @@ from dlcourse.checks import (assert_close, assert_equal, assert_gradient_close, 
 from dlcourse.gradcheck import numerical_gradient
 from dlcourse.data import load_mnist, load_housing
 from dlcourse.plotting import plot_learning_curves
-from dlcourse.tf_tools import new_run_dir, plot_confusion_matrix, read_scalars, scalar_logger
+from dlcourse.tf_tools import new_run_dir, plot_confusion_matrix, read_graphs, read_scalars, scalar_logger
 from dlcourse import seed_everything
 import numpy as np
 import matplotlib.pyplot as plt
@@ -105,6 +105,7 @@ print("static_graph_sum: visible checks passed")
 ### BEGIN HIDDEN TESTS
 _check_graph_sum(-1.25, 3.5)
 _check_graph_sum(1000.0, 0.5)
+print("static_graph_sum: hidden checks passed (two other sums, each graph run again)")
 ### END HIDDEN TESTS
 # %% [markdown]
 # ### A.2 Logistic regression with `tf.gradients`
@@ -167,6 +168,7 @@ print("logistic_regression_tf: visible checks passed")
 _rng = np.random.default_rng(31)
 _check_logistic(_rng.normal(size=5), _rng.normal(size=5), 0.3)
 _check_logistic(np.array([0.5, -1.0, 2.0, 1.5]), np.array([1.0, -0.5, 0.25, -2.0]), 1.5)
+print("logistic_regression_tf: hidden checks passed (D = 5 and D = 4)")
 ### END HIDDEN TESTS
 # %% [markdown]
 # ### A.3 The same in TensorFlow 2: eager execution, `GradientTape`, `tf.function`
@@ -193,6 +195,102 @@ traced = logistic_regression_tape.get_concrete_function(tf.constant(x_demo), tf.
                                                         tf.constant(b_demo, tf.float64))
 print(f"tf.function traced a graph of {len(traced.graph.get_operations())} ops:",
       sorted({op.type for op in traced.graph.get_operations()}))
+# %% [markdown]
+# ### A.4 Eager optimisation: the lecture's `opt.minimize`
+#
+# The lecture trains a tiny Keras model eagerly with
+# `opt.minimize(loss, var_list=model.trainable_variables)`, where `loss` is a Python function of no
+# argument computing the loss from the current variables. One call of `minimize` evaluates `loss()`
+# under a `tf.GradientTape`, differentiates it with respect to the variables of `var_list` (and only
+# those), and lets the optimizer update them (`optimizer.apply_gradients(zip(gradients, var_list))`).
+# Keras 3 optimizers no longer have `minimize`: write it. The optimizer keeps its state between calls
+# (Adam's moment estimates), so use the optimizer you are given, never a new one.
+# %% solution id=minimize
+def minimize(optimizer, loss, var_list):
+    """One step of the TF2 `optimizer.minimize(loss, var_list)`, written with a GradientTape.
+
+    Inputs:
+    - optimizer: a keras.optimizers.Optimizer (SGD, Adam, ...), whose state persists between calls
+    - loss: a function of no argument returning the () loss tensor computed from the variables
+    - var_list: list of tf.Variable, the variables to update (no other variable may change)
+    Returns:
+    - value: a float, the loss computed before the update
+    """
+    value = None
+    ### BEGIN SOLUTION
+    with tf.GradientTape() as tape:
+        loss_value = loss()
+    gradients = tape.gradient(loss_value, var_list)
+    optimizer.apply_gradients(zip(gradients, var_list))
+    value = float(loss_value)
+    ### END SOLUTION
+    return value
+# %% tests id=minimize_tests points=2
+# Checks: minimize's SGD step (the loss before the step, w - rate * gradient, only var_list changes); hidden: two Adam steps with the optimizer's state kept, against Keras's own apply_gradients
+def _quadratic_problem(seed):
+    rng = np.random.default_rng(seed)
+    x, t = rng.normal(size=(6, 3)), rng.normal(size=6)
+    w0, b0, c0 = rng.normal(size=3), 0.5, 1.25
+    return x, t, w0, b0, c0
+
+def _quadratic_loss(x, t, w, b, c):
+    return np.mean((x @ w + b - t) ** 2) + 0.1 * c ** 2  # c is not in var_list: it must not move
+
+def _tf_problem(x, t, w0, b0, c0):
+    w, b, c = tf.Variable(w0), tf.Variable(b0, dtype=tf.float64), tf.Variable(c0, dtype=tf.float64)
+    loss = lambda: tf.reduce_mean((tf.linalg.matvec(tf.constant(x), w) + b - tf.constant(t)) ** 2) + 0.1 * c ** 2
+    return w, b, c, loss
+
+def _check_sgd_step(seed, rate):
+    x, t, w0, b0, c0 = _quadratic_problem(seed)
+    w, b, c, loss = _tf_problem(x, t, w0, b0, c0)
+    value = minimize(keras.optimizers.SGD(learning_rate=rate), loss, [w, b])
+    assert_close(to_float_array(value, "minimize's returned loss"), _quadratic_loss(x, t, w0, b0, c0),
+                 "the loss returned by minimize (computed before the update)", rtol=1e-9)
+    residual = x @ w0 + b0 - t  # (6,)
+    grad_w, grad_b = 2 * x.T @ residual / len(t), 2 * residual.mean()
+    assert_close(c.numpy(), c0, "a variable that the loss reads but that is not in var_list (it must not change)")
+    # tolerances: Keras stores the learning rate in float32
+    assert_close(w.numpy(), w0 - rate * grad_w, f"w after one SGD step at the rate {rate} (w - rate * d loss / d w)",
+                 rtol=1e-6, atol=1e-8)
+    assert_close(b.numpy(), b0 - rate * grad_b, f"b after one SGD step at the rate {rate}", rtol=1e-6, atol=1e-8)
+
+_check_sgd_step(0, 0.1)
+print("minimize: visible checks passed (one SGD step on a least-squares loss)")
+### BEGIN HIDDEN TESTS
+_check_sgd_step(1, 0.03)
+_x, _t, _w0, _b0, _c0 = _quadratic_problem(2)
+_w, _b, _c, _loss = _tf_problem(_x, _t, _w0, _b0, _c0)
+_w_ref, _b_ref, _, _loss_ref = _tf_problem(_x, _t, _w0, _b0, _c0)
+_adam, _adam_ref = keras.optimizers.Adam(learning_rate=0.05), keras.optimizers.Adam(learning_rate=0.05)
+for _step in range(3):
+    with tf.GradientTape() as _tape:
+        _expected = _loss_ref()
+    _adam_ref.apply_gradients(zip(_tape.gradient(_expected, [_w_ref, _b_ref]), [_w_ref, _b_ref]))
+    _value = minimize(_adam, _loss, [_w, _b])
+    assert_close(to_float_array(_value, "minimize's returned loss"), float(_expected),
+                 f"the loss returned by minimize at Adam step {_step + 1}", rtol=1e-9)
+    assert_close(_w.numpy(), _w_ref.numpy(), f"w after {_step + 1} Adam step(s) with the same optimizer (its moment "
+                 "estimates persist between calls: use the optimizer given, apply_gradients once per call)",
+                 rtol=1e-6, atol=1e-8)
+    assert_close(_b.numpy(), _b_ref.numpy(), f"b after {_step + 1} Adam step(s)", rtol=1e-6, atol=1e-8)
+print("minimize: hidden checks passed (another SGD step, three Adam steps)")
+### END HIDDEN TESTS
+# %% [markdown]
+# The lecture's example: a `Dense(3)` layer whose 3 outputs are summed, trained eagerly to map the
+# input `[2, 3, 7]` to 20 with the squared error and SGD at the rate 0.001. Watch the output approach 20.
+# %% id=lecture_minimize
+seed_everything(0)
+lecture_model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(3),
+                                  keras.layers.Lambda(lambda h: tf.reduce_sum(h, axis=1))])
+lecture_input, gold_output = tf.constant([[2.0, 3.0, 7.0]]), 20.0
+lecture_loss = lambda: tf.reduce_mean(tf.square(lecture_model(lecture_input) - gold_output))
+sgd = keras.optimizers.SGD(learning_rate=1e-3)
+outputs = []
+for epoch in range(10):
+    minimize(sgd, lecture_loss, lecture_model.trainable_variables)
+    outputs.append(float(lecture_model(lecture_input)[0]))
+print("model(input) after each step:", np.round(outputs, 4))
 # %% [markdown]
 # ## Part B. A multilayer perceptron from low-level operations
 #
@@ -353,8 +451,9 @@ _check_mlp_structure(_net, 7, 4, 5)
 _check_mlp_values(_net, *_mlp_batch(np.random.default_rng(1), 9, 7, 5), "mse")
 _check_mlp_step(_net, *_mlp_batch(np.random.default_rng(2), 9, 7, 5), "mse", rate=0.5)
 _check_mlp_step(_net, *_mlp_batch(np.random.default_rng(3), 6, 7, 5), "mse", rate=2.0)
+print("build_mlp_graph: hidden checks passed (a 7-4-5 net, two gradient-descent steps)")
 ### END HIDDEN TESTS
-# %% tests id=mlp_cross_entropy_tests points=1
+# %% tests id=mlp_cross_entropy_tests bonus=1
 # Checks: build_mlp_graph(loss="cross_entropy"): softmax outputs and cross-entropy loss; hidden: a gradient step, and a finite loss for large logits
 _net = build_mlp_graph(6, 5, 3, loss="cross_entropy", seed=0)
 _check_mlp_structure(_net, 6, 5, 3)
@@ -364,6 +463,7 @@ print("build_mlp_graph(loss='cross_entropy'): visible checks passed")
 _net = build_mlp_graph(7, 4, 5, loss="cross_entropy", seed=5)
 _check_mlp_step(_net, *_mlp_batch(np.random.default_rng(5), 8, 7, 5), "cross_entropy", rate=0.5)
 _check_mlp_values(_net, *_mlp_batch(np.random.default_rng(6), 8, 7, 5), "cross_entropy", scale_W2=400.0)
+print("build_mlp_graph(loss='cross_entropy'): hidden checks passed (a gradient step, large logits)")
 ### END HIDDEN TESTS
 # %% [markdown]
 # ### B.2 Training
@@ -464,6 +564,24 @@ for _key in _MLP_PARAMS:
     assert_gradient_close((_start[_key] - to_float_array(_history["params"][_key])) / 0.7, _gradient,
                           f"one full-batch epoch's change of {_key} divided by the learning rate (it should be "
                           "the gradient of the loss at the initial weights)", tol=2e-3)
+# Every value of the history is checked, whatever the order of the minibatches: with the rate 0 from epoch 1
+# on, each of epoch 1's minibatches (3 of 8 digits) sees the returned weights, so epoch 1's mean loss is their
+# loss on the whole training set, and both test errors are the fraction of test points they misclassify.
+_net = build_mlp_graph(4, 6, 3, seed=6)
+_x_24, _y_24 = _blobs(np.random.default_rng(13), 24)
+_history = train_mlp(_net, _x_24, _y_24, _x_test, _y_test, epochs=2, batch_size=8,
+                     learning_rate=lambda epoch: 1.5 if epoch == 0 else 0.0, seed=7)
+_check_history(_history, 2, [1.5, 0.0], 4, 6, 3)
+_final = {k: to_float_array(v, f"history['params']['{k}']") for k, v in _history["params"].items()}
+assert_close(_history["loss"][1], _mlp_numpy(_final, _x_24.astype(np.float64), _y_24, "mse")[1],
+             "history['loss'][1], an epoch at the rate 0 (it should be the mean of its minibatch losses, i.e. the "
+             "loss of the returned weights on the 24 training points: a mean over examples, not a sum)", rtol=1e-4)
+_final_error = _error_of(_history["params"], _x_test, _y_test)
+assert_close(_history["test_error"], [_final_error, _final_error],
+             f"history['test_error'] of both epochs (the fraction in [0, 1] of the {len(_x_test)} test points "
+             "misclassified by the weights at the end of the epoch)", atol=1e-9)
+print("train_mlp: hidden checks passed (one full-batch epoch is one gradient step; each epoch's mean loss and "
+      "test error)")
 ### END HIDDEN TESTS
 # %% [markdown]
 # Now train the network on MNIST (784 inputs, 64 hidden units, 10 outputs) and watch the test error.
@@ -515,7 +633,7 @@ def piecewise_constant(boundaries, values):
         return float(values[sum(epoch >= boundary for boundary in boundaries)])
     ### END SOLUTION
     return schedule
-# %% tests id=schedule_tests points=2
+# %% tests id=schedule_tests bonus=2
 # Checks: piecewise_constant's rates before, at and after each boundary; hidden: train_mlp really uses the scheduled rate of every epoch
 def _check_schedule(boundaries, values, epochs):
     schedule = piecewise_constant(boundaries, values)
@@ -544,17 +662,26 @@ for _key in _MLP_PARAMS:
     assert_close(_three["params"][_key], _one["params"][_key],
                  f"{_key} after 3 epochs at the scheduled rates (1.5, 0, 0), compared with 1 epoch at 1.5 (is "
                  "the rate fed to train_op the schedule's rate of that epoch?)", rtol=1e-5, atol=1e-6)
+print("piecewise_constant: hidden checks passed (two other schedules, and train_mlp uses the scheduled rates)")
 ### END HIDDEN TESTS
 # %% [markdown]
 # Train the same network with a schedule, and the softmax + cross-entropy variant, and compare the
-# three runs in one plot.
+# three runs in one plot. (If you skipped an optional part, its run is skipped: the rest still runs.)
 # %% id=train_compare
-schedule_history = train_mlp(build_mlp_graph(784, 64, 10, loss="mse", seed=0), mnist.x_train, mnist.y_train,
-                             mnist.x_test, mnist.y_test, epochs=15, batch_size=32,
-                             learning_rate=piecewise_constant([8, 12], [1.0, 0.5, 0.25]), seed=0)
-ce_history = train_mlp(build_mlp_graph(784, 64, 10, loss="cross_entropy", seed=0), mnist.x_train, mnist.y_train,
-                       mnist.x_test, mnist.y_test, epochs=15, batch_size=32, learning_rate=0.3, seed=0)
-runs = {"sigmoid + MSE": mse_history, "sigmoid + MSE, schedule": schedule_history, "softmax + cross-entropy": ce_history}
+runs = {"sigmoid + MSE": mse_history}
+optional_runs = {
+    "sigmoid + MSE, schedule": lambda: train_mlp(
+        build_mlp_graph(784, 64, 10, loss="mse", seed=0), mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test,
+        epochs=15, batch_size=32, learning_rate=piecewise_constant([8, 12], [1.0, 0.5, 0.25]), seed=0),
+    "softmax + cross-entropy": lambda: train_mlp(
+        build_mlp_graph(784, 64, 10, loss="cross_entropy", seed=0), mnist.x_train, mnist.y_train, mnist.x_test,
+        mnist.y_test, epochs=15, batch_size=32, learning_rate=0.3, seed=0),
+}
+for name, run in optional_runs.items():
+    try:
+        runs[name] = run()
+    except Exception as error:  # an optional part not written (or broken) must not stop "Run all"
+        print(f"{name}: skipped, the optional part does not run ({type(error).__name__}: {error})")
 for name, history in runs.items():
     print(f"{name:26s} final test error {history['test_error'][-1]:.2%}, best {min(history['test_error']):.2%}")
 plot_learning_curves(runs, metrics=("loss", "test_error"), title="MSE vs. cross-entropy, with and without a schedule")
@@ -574,6 +701,13 @@ plt.show()
 # 8% test error). The schedule lowers the rate in the last epochs, which reduces the epoch-to-epoch
 # noise of the test error rather than the error itself.
 # ### END SOLUTION
+# %% [markdown] rubric id=q_mse_vs_ce_rubric
+# - **Full (1 point)**: the gradient with respect to a logit is 2 (s - y) s (1 - s) for sigmoid + squared
+#   error, tiny when a wrong output saturates, against p - y for softmax + cross-entropy, large exactly when
+#   confidently wrong; and a reading of the measured curves (how far apart they end, what the schedule
+#   changes) consistent with the printed test errors.
+# - **Half (0.5 point)**: the gradient argument without reading the curves, or the curves without the reason.
+# - **0 points**: "cross-entropy is better" with no gradient argument and no reading of the outputs.
 # %% [markdown]
 # ## Part C. Ocean proximity of California districts, with Keras
 #
@@ -683,9 +817,10 @@ _first = _check_no_leak(_small_train, _small_test)
 assert_close(_first[0], _expected_scaled(_small_train, _small_train),
              "X_train (imputed with the training median, standardised with the training mean and std)",
              rtol=3e-3, atol=1e-4)
-_ = assert_close(_first[1], _expected_scaled(_small_train, _small_test),
+assert_close(_first[1], _expected_scaled(_small_train, _small_test),
              "X_test (it must be imputed and scaled with the TRAINING split's median, mean and std, not its own: "
              "test statistics leak test data)", rtol=3e-3, atol=1e-4)
+print("preprocess_housing: hidden checks passed (400 training districts with missing values, a shifted test split)")
 ### END HIDDEN TESTS
 # %% [markdown]
 # ### C.2 The classifier
@@ -693,7 +828,8 @@ _ = assert_close(_first[1], _expected_scaled(_small_train, _small_test),
 # Write `build_classifier`: a Keras `Sequential` model with at least one hidden layer (with a
 # non-linear activation) and a softmax output of `n_classes` units, compiled with the
 # `categorical_crossentropy` loss (the labels are one-hot), an optimizer of your choice and the
-# `accuracy` metric. The next cells train it for 12 epochs, logging every epoch for TensorBoard.
+# `accuracy` metric. The next cells train it for 12 epochs, logging every epoch for TensorBoard, and
+# the model's graph for TensorBoard's **Graphs** tab (the forward pass traced by `tf.function`).
 # %% solution id=build_classifier
 def build_classifier(n_features, n_classes):
     """A compiled Keras classifier.
@@ -734,6 +870,7 @@ _check_classifier(9, 5)
 print("build_classifier: visible checks passed")
 ### BEGIN HIDDEN TESTS
 _check_classifier(4, 3)
+print("build_classifier: hidden checks passed (4 features, 3 classes)")
 ### END HIDDEN TESTS
 # %% id=train_ocean
 X_train, X_test, Y_train, Y_test, classes = preprocess_housing(train_df, test_df)
@@ -741,8 +878,10 @@ seed_everything(0)
 ocean_run = new_run_dir("ocean_proximity")
 ocean_model = build_classifier(X_train.shape[1], len(classes))
 ocean_model.fit(X_train, Y_train, epochs=12, batch_size=128, validation_split=0.1, verbose=0,
-                callbacks=[scalar_logger(ocean_run)])
+                callbacks=[scalar_logger(ocean_run, write_graph=True)])
 logged = read_scalars(ocean_run)
+ocean_graph = read_graphs(ocean_run)["train"][0]  # the GraphDef TensorBoard's Graphs tab draws
+print(f"the logged graph has {len(ocean_graph.node)} nodes; op types:", sorted({node.op for node in ocean_graph.node}))
 figure, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 for axis, metric in zip(axes, ("epoch_loss", "epoch_accuracy")):
     for split in ("train", "validation"):
@@ -752,7 +891,7 @@ for axis, metric in zip(axes, ("epoch_loss", "epoch_accuracy")):
 figure.suptitle("Ocean proximity: curves read back from the TensorBoard logs")
 figure.tight_layout()
 plt.show()
-print(f"TensorBoard logs in {ocean_run}\nto browse them: pip install tensorboard; tensorboard --logdir {ocean_run.parent}")
+print(f"TensorBoard logs (scalars and graph) in {ocean_run}\nto browse them: tensorboard --logdir {ocean_run.parent}")
 # %% id=confusion
 ocean_predictions = ocean_model.predict(X_test, verbose=0).argmax(axis=1)
 ocean_accuracy = float(np.mean(ocean_predictions == Y_test.argmax(axis=1)))
@@ -797,12 +936,163 @@ plt.show()
 # confused most often (read the confusion matrices)?
 #
 # ### BEGIN SOLUTION
-# The random forest (about 97% against about 90% for the MLP): ocean proximity is mostly a function of
+# The random forest (about 98% against about 90% for the MLP, a gap far larger than the seed noise):
+# ocean proximity is mostly a function of
 # the position (longitude, latitude), with sharp, axis-aligned borders between regions that trees cut
 # directly, while the MLP needs many units and epochs to draw them. The confusions are between
 # neighbouring categories: `<1H OCEAN` with `NEAR OCEAN` and `INLAND`, `NEAR BAY` with `<1H OCEAN`; the 5
 # islands are too few to learn.
 # ### END SOLUTION
+# %% [markdown] rubric id=q_baseline_rubric
+# - **Full (1 point)**: names the winner as the printed accuracies show it; a reason tied to the table (the
+#   position columns decide the category, borders that axis-aligned splits of trees cut directly); the most
+#   confused pairs read from the confusion matrices.
+# - **Half (0.5 point)**: the winner and one of the two other parts.
+# - **0 points**: a winner that contradicts the printed accuracies, or no reading of the outputs.
+# %% [markdown]
+# ### C.4 Regression: the median house value
+#
+# The lecture's practical also asks for a **regression**: predict a district's `median_house_value`
+# from the other columns. The next cell prepares the inputs as in C.1 (the eight other numeric columns,
+# imputed and standardised with training statistics, plus the one-hot `ocean_proximity`), with the
+# target in units of $100,000; it is written out here so that this part does not depend on your
+# `preprocess_housing`. The baseline to beat is a linear regression on the same inputs.
+#
+# Write `build_regressor`: a Keras `Sequential` model with at least one hidden layer (non-linear
+# activation) and **one linear output unit** (no activation: a value is not a probability), compiled
+# with the mean squared error loss (`loss="mse"`, no weight regularisation) and an optimizer of your
+# choice. The next cell trains it for 10 epochs (batch size 256, 10% of the training districts for
+# validation). The graded goal: a test root-mean-squared error (RMSE) at most **95%** of the linear
+# baseline's, i.e. at least 5% lower (over the seeds 0 to 9 the reference's ratio is between 0.8281 and
+# 0.8788: the threshold is more than 0.07 above its worst seed).
+# %% id=regression_data
+from sklearn.linear_model import LinearRegression
+
+TARGET = "median_house_value"
+regression_columns = [c for c in housing.columns if c not in ("ocean_proximity", TARGET)]
+regression_medians = train_df[regression_columns].median()  # training statistics only
+raw_train = train_df[regression_columns].fillna(regression_medians).to_numpy(np.float64)
+raw_test = test_df[regression_columns].fillna(regression_medians).to_numpy(np.float64)
+column_mean, column_std = raw_train.mean(axis=0), raw_train.std(axis=0)
+ocean_categories = np.array(sorted(train_df["ocean_proximity"].unique()))
+one_hot_ocean = lambda frame: (frame["ocean_proximity"].to_numpy()[:, None] == ocean_categories).astype(np.float64)
+Xr_train = np.hstack([(raw_train - column_mean) / column_std, one_hot_ocean(train_df)]).astype(np.float32)
+Xr_test = np.hstack([(raw_test - column_mean) / column_std, one_hot_ocean(test_df)]).astype(np.float32)
+yr_train = (train_df[TARGET].to_numpy() / 1e5).astype(np.float32)  # in units of $100,000
+yr_test = (test_df[TARGET].to_numpy() / 1e5).astype(np.float32)
+rmse = lambda predicted, truth: float(np.sqrt(np.mean((np.ravel(predicted) - np.ravel(truth)) ** 2)))
+linear_rmse = rmse(LinearRegression().fit(Xr_train, yr_train).predict(Xr_test), yr_test)
+print("inputs", Xr_train.shape, Xr_test.shape)
+print(f"test RMSE of predicting the training mean: ${rmse(np.full(len(yr_test), yr_train.mean()), yr_test) * 1e5:.0f}")
+print(f"test RMSE of the linear regression baseline: ${linear_rmse * 1e5:.0f}")
+print(f"largest median house value ${housing[TARGET].max():.0f}, reached by {(housing[TARGET] >= housing[TARGET].max()).sum()} districts")
+# %% solution id=build_regressor
+def build_regressor(n_features):
+    """A compiled Keras regressor of the median house value.
+
+    Inputs:
+    - n_features: the number of input columns F
+    Returns:
+    - model: a keras.Model mapping (N, F) inputs to (N, 1) predicted values (a linear output unit),
+      compiled with the mean squared error loss
+    """
+    model = None
+    ### BEGIN SOLUTION
+    model = keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(1),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3), loss="mse")
+    ### END SOLUTION
+    return model
+# %% tests id=build_regressor_tests points=1
+# Checks: build_regressor returns a compiled Keras model with a hidden layer, one output per example, and the mean squared error as its loss
+def _check_regressor(n_features, seed):
+    model = build_regressor(n_features)
+    assert_true(isinstance(model, keras.Model), f"build_regressor should return a keras.Model, got {type(model).__name__}")
+    assert_true(getattr(model, "optimizer", None) is not None and bool(getattr(model, "compiled", False)),
+                "the model is not compiled: call model.compile(optimizer=..., loss='mse')")
+    kernels = [w for w in model.trainable_weights if len(w.shape) == 2]
+    assert_true(len(kernels) >= 2, f"the model has {len(kernels)} weight matri(x/ces): it needs at least one hidden layer")
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=(11, n_features)).astype(np.float32), rng.normal(3.0, 2.0, size=(11, 1)).astype(np.float32)
+    predicted = to_float_array(model.predict(x, verbose=0), "the model's predictions")
+    assert_true(predicted.size == 11, f"the model should give one value per example: {predicted.shape} for 11 examples")
+    loss = float(np.ravel(model.evaluate(x, y, batch_size=11, verbose=0))[0])
+    assert_close(loss, np.mean((predicted.reshape(11, 1) - y) ** 2),
+                 "the model's compiled loss on 11 examples (it should be the mean squared error, loss='mse', with no "
+                 "weight regularisation)", rtol=1e-3, atol=1e-5)
+
+_check_regressor(13, 0)
+print("build_regressor: visible checks passed")
+### BEGIN HIDDEN TESTS
+_check_regressor(5, 1)
+print("build_regressor: hidden checks passed (5 features)")
+### END HIDDEN TESTS
+# %% id=train_regressor
+seed_everything(0)
+regression_run = new_run_dir("house_value")
+regressor = build_regressor(Xr_train.shape[1])
+regressor.fit(Xr_train, yr_train, epochs=10, batch_size=256, validation_split=0.1, verbose=0,
+              callbacks=[scalar_logger(regression_run, write_graph=True)])
+regression_logged = read_scalars(regression_run)
+figure, axis = plt.subplots(figsize=(5, 3.4))
+for split in ("train", "validation"):
+    steps, values = zip(*regression_logged[f"{split}/epoch_loss"])
+    axis.plot(np.array(steps) + 1, values, marker="o", markersize=3, label=split)
+axis.set_xlabel("epoch"); axis.set_ylabel("mean squared error ($100k squared)"); axis.legend(); axis.grid(alpha=0.3)
+axis.set_title("Median house value: curves read back from the TensorBoard logs")
+figure.tight_layout()
+plt.show()
+regressor_rmse = rmse(regressor.predict(Xr_test, verbose=0), yr_test)
+print(f"test RMSE: Keras MLP ${regressor_rmse * 1e5:.0f}, linear baseline ${linear_rmse * 1e5:.0f} "
+      f"(ratio {regressor_rmse / linear_rmse:.3f})")
+print(f"TensorBoard logs (scalars and graph) in {regression_run}")
+# %% tests id=regression_tests points=2
+# Checks: the regressor trained in cell train_regressor has a test RMSE at most 95% of the linear regression's, both recomputed here from the test districts
+from sklearn.linear_model import LinearRegression as _LinearRegression
+_columns = [c for c in housing.columns if c not in ("ocean_proximity", "median_house_value")]
+_raw_train = train_df[_columns].to_numpy(np.float64)
+_medians = np.nanmedian(_raw_train, axis=0)
+_filled = lambda frame: np.where(np.isnan(frame[_columns].to_numpy(np.float64)), _medians, frame[_columns].to_numpy(np.float64))
+_mean, _std = _filled(train_df).mean(axis=0), _filled(train_df).std(axis=0)
+_categories = sorted(train_df["ocean_proximity"].unique())
+_inputs = lambda frame: np.hstack([(_filled(frame) - _mean) / _std,
+                                   np.eye(len(_categories))[frame["ocean_proximity"].map({c: i for i, c in enumerate(_categories)})]])
+_truth = test_df["median_house_value"].to_numpy() / 1e5
+_linear = _LinearRegression().fit(_inputs(train_df), train_df["median_house_value"].to_numpy() / 1e5)
+_linear_rmse = float(np.sqrt(np.mean((_linear.predict(_inputs(test_df)) - _truth) ** 2)))
+_predicted = to_float_array(regressor.predict(_inputs(test_df).astype(np.float32), verbose=0), "the regressor's predictions")
+assert_true(_predicted.size == len(_truth), f"the regressor gives {_predicted.size} values for {len(_truth)} test districts")
+_rmse = float(np.sqrt(np.mean((_predicted.ravel() - _truth) ** 2)))
+assert_true(_rmse <= 0.95 * _linear_rmse,
+            f"the regressor's test RMSE is ${_rmse * 1e5:.0f}, the goal is at most 95% of the linear baseline's "
+            f"${_linear_rmse * 1e5:.0f}, i.e. ${0.95 * _linear_rmse * 1e5:.0f} (a linear output unit, a non-linear "
+            "hidden layer, the mean squared error; a sigmoid or softmax output cannot reach the values)")
+print(f"test RMSE ${_rmse * 1e5:.0f}: at most 95% of the linear baseline's ${_linear_rmse * 1e5:.0f}")
+# %% [markdown] answer id=q_regression points=1
+# **Question.** How much better than the linear baseline is the network, in dollars and as a ratio?
+# Why must the output unit be linear here, when the classifier's was a softmax? Name one property of
+# the target that limits every model (look at its largest value, printed above).
+#
+# ### BEGIN SOLUTION
+# In this run the network's test RMSE is $58166 against $68436 for the linear regression, a ratio of
+# 0.850 on this seed; over the seeds 0 to 9 the ratio stays between 0.8281 and 0.8788, always well below
+# the graded 95%. The target is a real value with no bound: a softmax or sigmoid output squeezes every
+# prediction into (0, 1) (here below $100,000), so the output unit must be linear, and the squared error
+# is the loss of a regression as the cross-entropy is that of a classification. The target is censored:
+# the table caps it at $500001, the value of 965 districts whose true value is higher and unknown, so
+# no model can learn the top of the range (the errors are largest there).
+# ### END SOLUTION
+# %% [markdown] rubric id=q_regression_rubric
+# - **Full (1 point)**: the two printed RMSEs and their ratio, read correctly; a linear output because the
+#   target is an unbounded real value (a sigmoid or softmax squeezes it into (0, 1), a ReLU cannot be
+#   negative, which is harmless here but not in general); and one property of the target: it is capped at
+#   $500,001 (hundreds of districts at the cap, whose true value is unknown), or it is skewed.
+# - **Half (0.5 point)**: two of the three parts.
+# - **0 points**: numbers that contradict the outputs, or no reason for the linear output.
 # %% [markdown]
 # ## Part D. Review questions
 # %% [markdown] answer id=q_cpu_gpu_tpu points=2
@@ -816,6 +1106,14 @@ plt.show()
 # multiplication, low precision such as bfloat16): very high throughput on neural-network workloads, but
 # less flexible than a GPU.
 # ### END SOLUTION
+# %% [markdown] rubric id=q_cpu_gpu_tpu_rubric
+# - **Full (2 points)**: CPU: few powerful cores, caches, branch prediction, good at sequential and branching
+#   code; GPU: thousands of simple cores running the same instruction on many data, high memory bandwidth,
+#   good at data-parallel arithmetic (matrix products, convolutions); TPU: a Google accelerator specialised
+#   for tensor operations (systolic matrix units, low precision), highest throughput on neural networks,
+#   least flexible.
+# - **1 point**: two of the three right, or the three named without what each is good at.
+# - **0 points**: no architectural difference (e.g. "a GPU is a faster CPU").
 # %% [markdown] answer id=q_gpu_bottleneck points=2
 # **Question.** When training on a GPU, what is often the bottleneck, and how do you reduce it?
 #
@@ -826,6 +1124,12 @@ plt.show()
 # pipelines, several loader workers, pinned memory), and avoid round trips such as reading a value back
 # at every step.
 # ### END SOLUTION
+# %% [markdown] rubric id=q_gpu_bottleneck_rubric
+# - **Full (2 points)**: the GPU waits for data: host-to-device transfers (PCIe) and CPU-side loading and
+#   preprocessing are slower than its arithmetic; at least two remedies (keep data on the GPU, larger
+#   batches, prefetching / parallel input pipelines, pinned memory, fewer host round trips).
+# - **1 point**: the bottleneck identified with no remedy, or remedies without saying what is slow.
+# - **0 points**: the bottleneck placed in the GPU's arithmetic, or no answer.
 # %% [markdown] answer id=q_graphs_help points=2
 # **Question.** Why do computational graphs help learning?
 #
@@ -836,13 +1140,40 @@ plt.show()
 # structure to the framework, which can schedule independent operations in parallel, place them on
 # devices, fuse and optimise them, and free intermediate values when they are no longer needed.
 # ### END SOLUTION
+# %% [markdown] rubric id=q_graphs_help_rubric
+# - **Full (2 points)**: the graph decomposes the model into operations with known local derivatives, so the
+#   chain rule applied backwards (backpropagation, automatic differentiation) gives every parameter's
+#   gradient at the cost of about one forward pass; and one system benefit (parallel scheduling, device
+#   placement, optimisation/fusion, memory freed when values are no longer needed).
+# - **1 point**: automatic gradients via the chain rule without the cost or a system benefit, or the reverse.
+# - **0 points**: no link between the graph and the computation of gradients.
 # %% [markdown] answer id=q_static_dynamic points=2
-# **Question.** Static versus dynamic graphs: what is the difference, with one advantage of each?
+# **Question.** What are the expected advantages **and disadvantages** of a static graph strategy
+# (TensorFlow 1, `tf.function`) versus a dynamic graph strategy (PyTorch, TensorFlow 2's eager mode)?
+# Give at least one advantage and one disadvantage of each.
 #
 # ### BEGIN SOLUTION
-# A static graph (TF1, tf.function) is declared once, then run many times: the framework sees the whole
-# computation in advance and can optimise it (op fusion, memory planning), serialise and deploy it
-# without Python. A dynamic graph (PyTorch, TF2 eager) is built on the fly as the Python code runs: the
-# control flow is ordinary Python (loops, conditions depending on the data), and debugging is direct
-# (print, debugger), at the cost of the whole-graph optimisations.
+# A static graph is declared once, then run many times. Advantages: the framework sees the whole
+# computation before running it, so it can optimise it (fuse operations, plan memory, prune what the
+# requested outputs do not need, place operations on devices), it runs without the Python interpreter
+# in the loop (faster in theory, especially for many small operations), and it can be saved and deployed
+# elsewhere (another language, a phone, a server) without the Python code. Disadvantages: two phases to
+# write and understand (declare, then run in a Session); errors surface at run time, far from the line
+# that declared the faulty op; you cannot print or step through intermediate values with a debugger;
+# control flow that depends on the data needs special graph ops (`tf.cond`, `tf.while_loop`), and a
+# graph of a fixed structure fits variable-length inputs badly.
+# A dynamic graph is built on the fly as the Python code runs (define by run). Advantages: ordinary
+# Python control flow (loops and conditions on the data, inputs of varying shape such as sentences or
+# trees), immediate results, and direct debugging (print, pdb) at the faulty line. Disadvantages: the
+# graph is rebuilt at every step, so the framework cannot optimise the whole computation in advance,
+# Python's overhead is paid at every operation, and deploying the model without Python needs an extra
+# step (tracing or scripting it back into a graph: `tf.function`, TorchScript).
 # ### END SOLUTION
+# %% [markdown] rubric id=q_static_dynamic_rubric
+# - **Full (2 points)**: at least one advantage AND one disadvantage of each strategy, correctly attributed:
+#   static = whole-graph optimisation / speed / deployment without Python, but harder to write and debug,
+#   awkward data-dependent control flow; dynamic = natural Python control flow and easy debugging, but no
+#   whole-graph optimisation, per-operation overhead, harder deployment.
+# - **1 point**: only the advantages (the disadvantages missing, or merely "the opposite"), or one side
+#   correct and the other confused.
+# - **0 points**: no difference between declare-then-run and define-by-run, or advantages swapped.

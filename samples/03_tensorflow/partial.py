@@ -187,3 +187,52 @@ def build_classifier(n_features, n_classes):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3), loss="categorical_crossentropy",
                   metrics=["accuracy"])
     return model
+# %% id=minimize
+def minimize(optimizer, loss, var_list):
+    """One step of the TF2 `optimizer.minimize(loss, var_list)`, written with a GradientTape.
+
+    Inputs:
+    - optimizer: a keras.optimizers.Optimizer (SGD, Adam, ...), whose state persists between calls
+    - loss: a function of no argument returning the () loss tensor computed from the variables
+    - var_list: list of tf.Variable, the variables to update (no other variable may change)
+    Returns:
+    - value: a float, the loss computed before the update
+    """
+    value = None
+    with tf.GradientTape() as tape:
+        loss_value = loss()
+    gradients = tape.gradient(loss_value, var_list)
+    optimizer.apply_gradients(zip(gradients, var_list))
+    value = float(loss())  # the loss after the step, not before
+    return value
+# %% id=build_regressor
+def build_regressor(n_features):
+    """A compiled Keras regressor of the median house value.
+
+    Inputs:
+    - n_features: the number of input columns F
+    Returns:
+    - model: a keras.Model mapping (N, F) inputs to (N, 1) predicted values (a linear output unit),
+      compiled with the mean squared error loss
+    """
+    model = None
+    model = keras.Sequential([
+        keras.Input(shape=(n_features,)),
+        keras.layers.Dense(32, activation="relu"),  # one small layer at Adam's default rate: undertrained in 10 epochs
+        keras.layers.Dense(1),
+    ])
+    model.compile(optimizer="adam", loss="mse")
+    return model
+# %% [markdown] id=q_mse_vs_ce
+# Cross-entropy is better for classification so it learns faster.
+# %% [markdown] id=q_baseline
+# The random forest is better (about 98%). Trees are good on tables.
+# %% [markdown] id=q_regression
+# The network is better than the linear regression. The output must be linear because it is a regression.
+# %% [markdown] id=q_cpu_gpu_tpu
+# A CPU does general computations, a GPU is made for graphics and matrix computations with many cores, a
+# TPU is a chip from Google for tensors.
+# %% [markdown] id=q_gpu_bottleneck
+# The GPU is too slow for big networks so it is the bottleneck, we need a bigger GPU.
+# %% [markdown] id=q_graphs_help
+# The graph lets the framework compute the gradients automatically with the chain rule (backpropagation).
