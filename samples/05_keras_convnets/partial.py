@@ -169,19 +169,28 @@ def build_convnet():
     return model
 
 # %% id=hyperparameter_exploration
-exploration = {}
-x_small, y_small = x_train[:2500], y_train[:2500]
-for learning_rate in [1e-4, 1e-3, 1e-2, 1e-1]:
-    seed_everything(4)
+def explored_hyperparameter():
+    """Batch sizes.
+
+    Inputs:
+    - none
+    Returns:
+    - name, values
+    """
+    return "batch size", [8, 32, 128, 512]
+
+
+def train_with(value):
+    """Train the MLP with batches of `value` digits.
+
+    Inputs:
+    - value: the batch size
+    Returns:
+    - model, history
+    """
     model = build_mlp()
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    exploration[f"Adam, learning rate {learning_rate:g}"] = train(model, 4, x_small, y_small)
-plot_learning_curves(exploration, metrics=("train_loss", "test_loss", "test_accuracy"),
-                     title="MLP: Adam's learning rate")
-plt.show()
-for label, history in exploration.items():
-    print(f"{label:35s} test accuracy after {len(history['test_accuracy'])} epochs: {history['test_accuracy'][-1]:.3f}")
+    history = train(model, 4, x_small, y_small, batch_size=value)  # curves on the test digits
+    return model, history
 
 # %% id=build_autoencoder
 def build_autoencoder():
