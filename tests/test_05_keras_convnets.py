@@ -62,13 +62,22 @@ def mutate_all(cell_id, *edits):
 # ---------------------------------------------------------------- the variants
 
 # NumPy bugs of part A: (cells to run, replacements, the test cell that must fail, words of its message)
-LINEAR = ["setup", "toy_data", "linear_model", "linear_model_check"]
-CONVNET = ["setup", "toy_data", "convnet_model", "convnet_forward_check", "convnet_gradient_check"]
-SGD = ["setup", "toy_data", "linear_model", "convnet_model", "sgd", "sgd_check"]
+# sgd and sgd_check run with every bug of the models (and the models' checks with every bug of sgd): a bug
+# in one function costs only its own cell's points (sgd_check trains losses of its own)
+LINEAR = ["setup", "toy_data", "linear_model", "linear_model_check", "sgd", "sgd_check"]
+CONVNET = ["setup", "toy_data", "convnet_model", "convnet_forward_check", "convnet_gradient_check", "sgd",
+           "sgd_check"]
+SGD = ["setup", "toy_data", "linear_model", "linear_model_check", "convnet_model", "convnet_forward_check",
+       "convnet_gradient_check", "sgd", "sgd_check"]
 NUMPY_BUGS = {
     "linear: bias gradient not summed over the batch": (
         LINEAR, lambda: mutate(A, "linear_model", '"b": np.array([dp.sum()])', '"b": dp'),
         "linear_model_check", ["gradient of b", "wrong shape"]),
+    "linear: gradients without the bias (the KeyError 'b' of the issue)": (
+        LINEAR, lambda: mutate_all("linear_model", ('grads = {"theta": X.T @ dp + lam * params["theta"],  # (4, N) @ (N,) -> (4,)',
+                                                    'grads = {"theta": X.T @ dp + lam * params["theta"]}'),
+                                   ('             "b": np.array([dp.sum()]) + lam * params["b"]}', "")),
+        "linear_model_check", ["gradients are missing", "'b'"]),
     "linear: gradient with the wrong sign": (
         LINEAR, lambda: mutate(A, "linear_model", "residual = linear_predict(params, X) - y",
                                "residual = y - linear_predict(params, X)"),
@@ -103,6 +112,10 @@ NUMPY_BUGS = {
         SGD, lambda: mutate(A, "sgd", "params[name] -= learning_rate * grads[name]",
                             "params[name] += learning_rate * grads[name]"),
         "sgd_check", ["after one full-batch step"]),
+    "sgd: the last, smaller batch is dropped": (
+        SGD, lambda: mutate(A, "sgd", "for start in range(0, len(X), batch_size):",
+                            "for start in range(0, len(X) - batch_size + 1, batch_size):"),
+        "sgd_check", ["batches of sizes"]),
     "sgd forgets the learning rate": (
         SGD, lambda: mutate(A, "sgd", "params[name] -= learning_rate * grads[name]", "params[name] -= grads[name]"),
         "sgd_check", ["after one full-batch step"]),
@@ -233,8 +246,8 @@ def test_numpy_bug_fails_its_test_cell(bug):
     result = run("numpy: " + bug)
     assert_fails(result, cell_id, *words)
     others = [gid for gid in result.cells if gid != cell_id]
-    if "sgd" not in bug:  # sgd_check also runs the models; no other cell should notice these bugs
-        assert_passes(result, *others)
+    assert others, f"{bug}: no other test cell ran"
+    assert_passes(result, *others)  # the other functions are correct: their cells keep their points
 
 
 def test_linear_model_without_softmax_fails_the_activation_check():
@@ -328,8 +341,10 @@ def test_partial_scores_strictly_between_zero_and_full():
     assert 0 < total < MAX_POINTS, cells
     lost = {gid for gid, (score, maximum) in cells.items() if score != maximum}
     # its bugs: a convnet backward pass without the ReLU mask, an MLP whose hidden layer is linear (so
-    # it also misses the accuracy threshold and the ordering), scrambled pixels in embed_digits
-    assert lost == {"convnet_gradient_check", "mlp_structure", "keras_accuracy", "keras_ordering", "embed_check"}, cells
+    # it also misses the accuracy threshold and the ordering), scrambled pixels in embed_digits, and an
+    # exploration whose curves are measured on the test digits instead of the validation split
+    assert lost == {"convnet_gradient_check", "mlp_structure", "keras_accuracy", "keras_ordering", "embed_check",
+                    "exploration_check"}, cells
 
 
 # ---------------------------------------------------------------- (e) the real nbgrader
@@ -366,8 +381,8 @@ print("SWEEP " + json.dumps([SEED, _sweep]))
 # the thresholds of the graded cells, as the notebook states them: (visible first half, hidden last half)
 ACCURACY_THRESHOLDS = re.compile(r'\(linear_model, "linear model", (0\.\d+)\), \(mlp, "MLP", (0\.\d+)\), '
                                  r'\(convnet, "convnet", (0\.\d+)\)')
-STATED_MARGIN = re.compile(r"at least (\d+(?:\.\d+)?) points below the reference's worst accuracy over the "
-                           r"seeds 0-9")
+STATED_MARGIN = re.compile(r"at\s+least\s+(\d+(?:\.\d+)?)\s+points\s+below\s+the\s+reference's\s+worst\s+"
+                           r"accuracy\s+over\s+the\s+seeds\s+0-9")
 
 
 def _thresholds(source):
