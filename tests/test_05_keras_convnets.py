@@ -443,3 +443,35 @@ def test_seed_sweep_thresholds_have_the_stated_margin():
     margin = float(stated.group(1)) / 100
     assert min(margins.values()) >= margin - 1e-9, (margins, margin)
     assert min(gaps) >= 0.005 and worst_ratio < 0.97, (gaps, worst_ratio)
+
+
+# ---------------------------------------------------------------- written answers of the samples
+
+ANSWERS = {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader.points for cell in SOURCE.cells
+           if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("grade")}
+
+
+def test_samples_answer_the_written_questions():
+    assert set(load_replacements(SAMPLES / "alternative.py")) & set(ANSWERS) == set(ANSWERS)
+    answered = set(load_replacements(SAMPLES / "partial.py")) & set(ANSWERS)
+    assert 0 < len(answered) < len(ANSWERS), "partial should answer some questions and leave one unanswered"
+
+
+def test_ta_grades_cover_the_samples_answers_within_their_points():
+    grades = json.loads((SAMPLES / "ta_grades.json").read_text())
+    assert set(grades) == {"sample-correct", "sample-partial"}
+    assert set(grades["sample-correct"]) == set(ANSWERS)
+    assert set(grades["sample-partial"]) == set(load_replacements(SAMPLES / "partial.py")) & set(ANSWERS)
+    for student, marks in grades.items():
+        for question, mark in marks.items():
+            assert 0 <= mark["score"] <= ANSWERS[question] and mark["comment"].strip(), (student, question, mark)
+    partial = grades["sample-partial"]
+    assert any(0 < mark["score"] < ANSWERS[q] for q, mark in partial.items()), "no half-right answer in partial"
+    assert any(mark["score"] == 0 for mark in partial.values()), "no wrong answer in partial"
+
+
+def test_every_written_answer_has_a_rubric_right_after_it():
+    ids = [cell.get("id") for cell in SOURCE.cells]
+    for answer in ANSWERS:
+        assert ids[ids.index(answer) + 1] == f"{answer}_rubric", f"{answer} has no rubric cell right after it"
+    assert "q_prelu" not in ANSWERS, "05's max-threshold question has its own grade id (01 owns q_prelu)"

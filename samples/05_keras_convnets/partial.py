@@ -225,3 +225,25 @@ def embed_digits(encoder, images):
     flat = np.asarray(images, dtype=np.float32).reshape(784, -1).T  # (N, 784)
     codes = np.asarray(encoder.predict(flat, batch_size=1000, verbose=0))  # (N, 2)
     return codes
+# %% [markdown] id=q_toy_models
+# The convnet is better because it is a neural network and has nonlinearities, so it can learn all three
+# functions, while the linear model only learns y1.
+# %% [markdown] id=q_linear_generalisation
+# Yes, the test accuracy is about 90%, which is good.
+# %% [markdown] id=q_mlp_choices
+# I used one hidden layer of 128 ReLU units, softmax output and cross-entropy, with Adam. The MLP gets a
+# better test accuracy than the linear model.
+# %% [markdown] id=q_keras_comparison
+# The convnet is best because it has the most parameters.
+# %% [markdown] id=q_hyperparameter
+# Small batches are slower, large batches are faster but less accurate. I would keep 32, the best test
+# accuracy.
+# %% [markdown] id=q_autoencoder_architecture
+# Dense layers 784-128-2-128-784.
+# %% [markdown] id=q_autoencoder_vs_pca
+# The autoencoder has a lower MSE than PCA and better k-NN accuracy, because it is nonlinear while PCA is
+# linear.
+# %% [markdown] id=q_max_threshold
+# Yes, it is larger since there is one more parameter t per unit.
+# %% [markdown] id=q_sigmoid_graph
+# $\sigma'(x) = \sigma(x)(1 - \sigma(x))$, so we can reuse the forward value.
