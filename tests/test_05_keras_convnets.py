@@ -443,6 +443,9 @@ def test_seed_sweep_thresholds_have_the_stated_margin():
     stated = STATED_MARGIN.search(text)
     assert stated, "the notebook does not state the margin of its accuracy thresholds"
     margin = float(stated.group(1)) / 100
+    unstated = [f"{worst[f'{name} {half}']:.4f}" for name, half in thresholds
+                if f"{worst[f'{name} {half}']:.4f}" not in text]
+    assert not unstated, f"the notebook should state the measured worst accuracies, missing {unstated}"
     assert min(margins.values()) >= margin - 1e-9, (margins, margin)
     assert min(gaps) >= 0.005 and worst_ratio < 0.97, (gaps, worst_ratio)
 
