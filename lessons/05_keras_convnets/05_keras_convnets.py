@@ -762,29 +762,53 @@ comparison.round(3)
 # %% [markdown]
 # ### What the autograder requires
 #
-# The trained models must reach these test accuracies: on the first 5,000 test digits (checked
-# below), linear model 0.855, MLP 0.88, convnet 0.925; on the last 5,000 (hidden), 0.91, 0.93 and
+# The trained models must reach these test accuracies (one test cell per model, so a model that
+# learns too slowly costs only its own point): on the first 5,000 test digits (checked below), linear model 0.855, MLP 0.88, convnet 0.925; on the last 5,000 (hidden), 0.91, 0.93 and
 # 0.945. The accuracies on every other test digit must be ordered convnet > MLP > linear model, by at
 # least half a point each (hidden). The reference was trained with ten seeds (the seeds of the four
 # training cells shifted by 100, 200, ..., 900): its worst accuracies were 0.8724, 0.8998 and 0.9412
 # on the first half and 0.9286, 0.9474 and 0.9608 on the last half, so every threshold is at least
 # 1.5 points below the reference's worst accuracy over the seeds 0-9; its smallest ordering gap was
 # 0.0142.
-# %% tests id=keras_accuracy points=3
-# Checks: each trained model's accuracy on the first 5,000 test digits (the harder half) is above its threshold: linear 0.855, MLP 0.88, convnet 0.925
-for model, name, threshold in [(linear_model, "linear model", 0.855), (mlp, "MLP", 0.88), (convnet, "convnet", 0.925)]:
-    value = accuracy(model, x_test[:5000], y_test[:5000], name)
-    assert_true(value >= threshold,
-                f"the {name}'s accuracy on the first 5,000 test digits is {value:.4f}, below {threshold}: "
-                "check its architecture, optimizer and learning rate")
+# %% tests id=linear_accuracy points=1
+# Checks: the trained linear model's accuracy on the first 5,000 test digits (the harder half) is at least 0.855
+value = accuracy(linear_model, x_test[:5000], y_test[:5000], "linear model")
+assert_true(value >= 0.855,
+            f"the linear model's accuracy on the first 5,000 test digits is {value:.4f}, below 0.855: "
+            "check its architecture, optimizer and learning rate (it must learn in the fixed epochs)")
 ### BEGIN HIDDEN TESTS
-for model, name, threshold in [(linear_model, "linear model", 0.91), (mlp, "MLP", 0.93), (convnet, "convnet", 0.945)]:
-    value = accuracy(model, x_test[5000:], y_test[5000:], name)
-    assert_true(value >= threshold,
-                f"the {name}'s accuracy on the last 5,000 test digits is {value:.4f}, below {threshold}: "
-                "check its architecture, optimizer and learning rate")
+value = accuracy(linear_model, x_test[5000:], y_test[5000:], "linear model")
+assert_true(value >= 0.91,
+            f"the linear model's accuracy on the last 5,000 test digits is {value:.4f}, below 0.91: "
+            "check its architecture, optimizer and learning rate (it must learn in the fixed epochs)")
 ### END HIDDEN TESTS
-print("keras_accuracy: checks passed")
+print("linear_accuracy: checks passed")
+# %% tests id=mlp_accuracy points=1
+# Checks: the trained MLP's accuracy on the first 5,000 test digits (the harder half) is at least 0.88
+value = accuracy(mlp, x_test[:5000], y_test[:5000], "MLP")
+assert_true(value >= 0.88,
+            f"the MLP's accuracy on the first 5,000 test digits is {value:.4f}, below 0.88: "
+            "check its architecture, optimizer and learning rate (it must learn in the fixed epochs)")
+### BEGIN HIDDEN TESTS
+value = accuracy(mlp, x_test[5000:], y_test[5000:], "MLP")
+assert_true(value >= 0.93,
+            f"the MLP's accuracy on the last 5,000 test digits is {value:.4f}, below 0.93: "
+            "check its architecture, optimizer and learning rate (it must learn in the fixed epochs)")
+### END HIDDEN TESTS
+print("mlp_accuracy: checks passed")
+# %% tests id=convnet_accuracy points=1
+# Checks: the trained convnet's accuracy on the first 5,000 test digits (the harder half) is at least 0.925
+value = accuracy(convnet, x_test[:5000], y_test[:5000], "convnet")
+assert_true(value >= 0.925,
+            f"the convnet's accuracy on the first 5,000 test digits is {value:.4f}, below 0.925: "
+            "check its architecture, optimizer and learning rate (it must learn in the fixed epochs)")
+### BEGIN HIDDEN TESTS
+value = accuracy(convnet, x_test[5000:], y_test[5000:], "convnet")
+assert_true(value >= 0.945,
+            f"the convnet's accuracy on the last 5,000 test digits is {value:.4f}, below 0.945: "
+            "check its architecture, optimizer and learning rate (it must learn in the fixed epochs)")
+### END HIDDEN TESTS
+print("convnet_accuracy: checks passed")
 # %% tests id=keras_ordering points=2
 # Checks: the test accuracies (on every other test digit) are ordered convnet > MLP > linear model
 scores = {name: accuracy(model, x_test[::2], y_test[::2], name) for model, name in
