@@ -929,6 +929,8 @@ assert_true(name in ("learning rate", "dropout", "batch size"),
             f"explored_hyperparameter() should name 'learning rate', 'dropout' or 'batch size', got {name!r}")
 values = [float(v) for v in values]
 assert_true(len(values) >= 4, f"explore at least 4 values, got {len(values)}: {values}")
+assert_true(all(a < b for a, b in zip(values, values[1:])),
+            f"explored_hyperparameter() should list its values in increasing order, got {values}")
 assert_true(len(exploration) == len(values),
             f"the exploration holds {len(exploration)} runs for {len(values)} values: run the cell above")
 for label, history in exploration.items():
