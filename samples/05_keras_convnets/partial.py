@@ -169,19 +169,28 @@ def build_convnet():
     return model
 
 # %% id=hyperparameter_exploration
-exploration = {}
-x_small, y_small = x_train[:2500], y_train[:2500]
-for learning_rate in [1e-4, 1e-3, 1e-2, 1e-1]:
-    seed_everything(4)
+def explored_hyperparameter():
+    """Batch sizes.
+
+    Inputs:
+    - none
+    Returns:
+    - name, values
+    """
+    return "batch size", [8, 32, 128, 512]
+
+
+def train_with(value):
+    """Train the MLP with batches of `value` digits.
+
+    Inputs:
+    - value: the batch size
+    Returns:
+    - model, history
+    """
     model = build_mlp()
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    exploration[f"Adam, learning rate {learning_rate:g}"] = train(model, 4, x_small, y_small)
-plot_learning_curves(exploration, metrics=("train_loss", "test_loss", "test_accuracy"),
-                     title="MLP: Adam's learning rate")
-plt.show()
-for label, history in exploration.items():
-    print(f"{label:35s} test accuracy after {len(history['test_accuracy'])} epochs: {history['test_accuracy'][-1]:.3f}")
+    history = train(model, 4, x_small, y_small, batch_size=value)  # curves on the test digits
+    return model, history
 
 # %% id=build_autoencoder
 def build_autoencoder():
@@ -216,3 +225,25 @@ def embed_digits(encoder, images):
     flat = np.asarray(images, dtype=np.float32).reshape(784, -1).T  # (N, 784)
     codes = np.asarray(encoder.predict(flat, batch_size=1000, verbose=0))  # (N, 2)
     return codes
+# %% [markdown] id=q_toy_models
+# The convnet is better because it is a neural network and has nonlinearities, so it can learn all three
+# functions, while the linear model only learns y1.
+# %% [markdown] id=q_linear_generalisation
+# Yes, the test accuracy is about 90%, which is good.
+# %% [markdown] id=q_mlp_choices
+# I used one hidden layer of 128 ReLU units, softmax output and cross-entropy, with Adam. The MLP gets a
+# better test accuracy than the linear model.
+# %% [markdown] id=q_keras_comparison
+# The convnet is best because it has the most parameters.
+# %% [markdown] id=q_hyperparameter
+# Small batches are slower, large batches are faster but less accurate. I would keep 32, the best test
+# accuracy.
+# %% [markdown] id=q_autoencoder_architecture
+# Dense layers 784-128-2-128-784.
+# %% [markdown] id=q_autoencoder_vs_pca
+# The autoencoder has a lower MSE than PCA and better k-NN accuracy, because it is nonlinear while PCA is
+# linear.
+# %% [markdown] id=q_max_threshold
+# Yes, it is larger since there is one more parameter t per unit.
+# %% [markdown] id=q_sigmoid_graph
+# $\sigma'(x) = \sigma(x)(1 - \sigma(x))$, so we can reuse the forward value.
