@@ -81,5 +81,15 @@ def generate_releases(root=ROOT, db_url=None):
     nbgrader records the cells in the gradebook ``db_url`` (default: nbgrader_config.py's)."""
     for name in assignments_present(root):
         start = time.perf_counter()
-        run_nbgrader(["generate_assignment", name, "--force"] + ([f"--db={db_url}"] if db_url else []), cwd=root)
+        try:
+            run_nbgrader(["generate_assignment", name, "--force"] + ([f"--db={db_url}"] if db_url else []), cwd=root)
+        except RuntimeError as error:
+            if "because there are submissions associated with it" not in str(error):
+                raise
+            raise RuntimeError(
+                f"source/{name} adds or removes graded cells, and the gradebook already holds submissions of "
+                f"{name}: nbgrader refuses to change the cells of a graded assignment. Keep the released cells "
+                "(change their text, not their number or ids), or remove that assignment's submissions from the "
+                f"gradebook first (nbgrader db assignment remove {name} --force, after exporting its grades; for "
+                "the sample course only, deleting gradebook.db is enough: ./course build refills it)") from None
         log(f"release/{name} regenerated ({time.perf_counter() - start:.1f} s)")
