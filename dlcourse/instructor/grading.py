@@ -19,8 +19,10 @@ Design (why it looks like this):
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -171,18 +173,42 @@ def _grade_on_cluster(client, todo, root, limits, sandboxed, writer, progress, w
     for _ in range(min(window, len(pending))):
         submit_next()
     bar = tqdm(total=len(todo), unit="submission", disable=not progress, file=sys.stderr, dynamic_ncols=True)
-    for future in stream:
-        job = by_key.pop(future.key)
-        try:
-            result = future.result()
-        except Exception as error:  # noqa: BLE001 - reported as this submission's internal error
-            result = crash_record(job, root, error)
-        record = writer.write(job, result)
-        bar.update(1)
-        bar.write(f"[grade] {_result_line(job, record)}", file=sys.stdout)
-        if pending:
-            submit_next()
+    with _interrupt_flag() as interrupted:
+        for future in stream:
+            job = by_key.pop(future.key)
+            try:
+                result = future.result()
+            except Exception as error:  # noqa: BLE001 - reported as this submission's internal error
+                result = crash_record(job, root, error)
+            record = writer.write(job, result)
+            bar.update(1)
+            bar.write(f"[grade] {_result_line(job, record)}", file=sys.stdout)
+            if interrupted.is_set():
+                raise KeyboardInterrupt("grading interrupted (Ctrl-C): the submissions written so far are kept")
+            if pending:
+                submit_next()
     bar.close()
+
+
+@contextmanager
+def _interrupt_flag():
+    """A Ctrl-C during the run raises KeyboardInterrupt as usual, and also sets the flag this yields: the
+    KeyboardInterrupt can land in a garbage-collector callback of distributed, which swallows it ("Exception
+    ignored in ..."); the loop then stops at the next result instead of grading the rest."""
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+
+    def on_interrupt(signum, frame):
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def grade_folder(submitted, root=ROOT, workers=None, force=False, limits: GradingLimits = DEFAULT_LIMITS,
