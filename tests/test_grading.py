@@ -20,11 +20,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlcourse.instructor import cli, lessons, samples, tables
+from dlcourse.instructor import cli, grading, lessons, samples, tables
 from dlcourse.instructor.config import ROOT, assignments_present
 from dlcourse.instructor.inspection import inspect_submission
 from dlcourse.instructor.notebooks import run_nbgrader
-from dlcourse.instructor.records import all_records, read_record, source_hashes, submission_hashes
+from dlcourse.instructor.records import (all_records, is_up_to_date, read_record, source_hashes,
+                                         submission_hashes)
 from harness import tree_digest
 
 DEMO = "demo"
@@ -281,6 +282,33 @@ def test_parallel_grading_survives_broken_submissions_and_resumes(demo, tmp_path
     redone = grade(root, submitted, "--workers", 2)
     assert [(r["student"], r["score"]) for r in redone] == [("partial", 5.0)]
     assert (root / "grades" / f"{DEMO}.csv").is_file(), "./course grade writes the grades tables too"
+
+
+def grade_task_failing_for_partial(payload):
+    """The worker's task, raising inside the grader itself for the student "partial"."""
+    from dlcourse.instructor.worker import grade_task
+
+    if payload["student"] == "partial":
+        raise RuntimeError("the grader broke (a test's stand-in)")
+    return grade_task(payload)
+
+
+@pytest.mark.slow
+def test_an_internal_error_costs_only_its_submission(tmp_path, monkeypatch):
+    root = make_demo_root(tmp_path / "course")
+    submitted = make_demo_submissions(root, tmp_path / "submitted", ["correct", "partial"])
+    monkeypatch.setattr(grading, "grade_task", grade_task_failing_for_partial)
+    records = grading.grade_folder(submitted, root=root, workers=2, progress=False, log=lambda line: None)
+    by = {r["student"]: r for r in records}
+    assert by["correct"]["status"] == "graded" and by["correct"]["score"] == 5.0, by["correct"]
+    assert by["partial"]["status"] == "failed", by["partial"]
+    assert by["partial"]["reason"] == "internal error while grading: RuntimeError: the grader broke (a test's stand-in)"
+    assert by["partial"]["flags"] == [] and by["partial"]["problems"] == [], by["partial"]
+    assert "NOT GRADED: internal error while grading" in grading._result_line(grading.find_jobs(submitted, root)[1],
+                                                                           by["partial"])
+    assert (root / "feedback" / "partial" / DEMO / "demo.html").is_file(), "no feedback page for the failed one"
+    assert not is_up_to_date(grading.find_jobs(submitted, root)[1], root), "a failed grading must be retried"
+    assert not leftover_processes(), "a kernel of the run survived it"
 
 
 @pytest.mark.slow

@@ -9,12 +9,14 @@
   scores no more than that.
 """
 
+import ast
 import re
 
 import nbformat
 import pytest
 
 from dlcourse.instructor.config import ROOT
+from dlcourse.instructor.feedback import grader_only_lines
 from dlcourse.instructor.markers import strip_hidden_tests
 from dlcourse.instructor.notebooks import run_nbgrader
 from harness import autograde_variants
@@ -75,6 +77,36 @@ def _inside_markers(source, begin, end):
         else:
             outside.append(line.strip())
     return inside, outside
+
+
+def _string_texts(notebook):
+    """The text of every string literal of the notebook's code cells (f-strings: their literal parts)."""
+    texts = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                texts.append(node.value)
+            elif isinstance(node, ast.JoinedStr):
+                texts.append("".join(part.value for part in node.values if isinstance(part, ast.Constant)))
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=notebook_id)
+def test_no_grader_only_line_is_the_text_of_a_message(source):
+    """A feedback page that would show a grader-only line is withheld (feedback.leaked_lines fails closed):
+    a hidden test whose message strings repeat one of its own code lines withholds the page of every
+    student who fails it (02's `train` test did, for an untouched submission)."""
+    notebook = nbformat.read(source, as_version=4)
+    texts = _string_texts(notebook)
+    repeated = [line for line in grader_only_lines(notebook) if line in texts]
+    assert not repeated, (f"{notebook_id(source)}: these grader-only lines are also the text of a string that a "
+                          f"message may show, so a failing student's feedback page would be withheld: {repeated}")
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=notebook_id)

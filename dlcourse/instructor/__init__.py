@@ -6,7 +6,7 @@ code's own imports; docs/architecture.md says which file owns what). Student-fac
 """
 
 LAYERS = [
-    ["config", "sandbox", "mathjax"],             # facts; the sandbox; where MathJax is
+    ["config", "sandbox", "mathjax", "pysource"],  # facts; the sandbox; where MathJax is; thread-safe parsing
     ["markers", "notebooks", "execution"],        # the marker grammar; running nbgrader, notebooks and cells
     ["nbgrader_ext", "lessons", "records", "guard", "exchange", "lms",  # + tamper evidence; exchange; LMS files
      "mutation", "cellflow"],                     # mutation operators; how an answer flows through the cells

@@ -11,8 +11,15 @@ Every figure is a wall time on this machine, with the sandbox on for the course'
 
 It then prints the goals of the grading-speed issue as measured ratios. Each grading run is the real
 command line in a child process (``python -m dlcourse.instructor.cli grade``), on a copy of the course.
+
+Next to each wall time it prints the CPU seconds the whole machine spent meanwhile (``/proc/stat``: the
+kernels run in sandboxes of their own, outside the measured process's children) and the cores that kept
+busy. On a quiet machine that is the run's own cost, and it bounds what more workers can give: a run that
+keeps c of the machine's n cores busy with one worker (its next kernel warms on another core) can be at
+most n / c times faster with more.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -86,9 +93,18 @@ def course_grade_seconds(course, submitted, workers):
     return seconds
 
 
+def machine_cpu_seconds():
+    """CPU seconds the whole machine has spent since boot (user, nice, system, irq, softirq; Linux)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = stat.readline().split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(students=10, five=True, log=print):
-    """Measure every figure; returns {name: seconds} (and logs each as it comes)."""
-    figures = {}
+    """Measure every figure; returns {name: seconds, ..., "cpu": {name: machine CPU seconds}} (and logs each
+    as it comes)."""
+    figures = {"cpu": {}}
     workdir = Path(tempfile.mkdtemp(prefix="dlcourse-bench-"))
     try:
         submitted = _write_students(workdir / "p1", [FIRST], students)
@@ -105,8 +121,10 @@ def measure(students=10, five=True, log=print):
             steps += [("five_1", lambda: course_grade_seconds(five_course, whole, 1)),
                       ("five_2", lambda: course_grade_seconds(five_course, whole, 2))]
         for name, step in steps:
+            before = machine_cpu_seconds()
             figures[name] = step()
-            log(f"[bench] {name}: {figures[name]:.1f} s")
+            figures["cpu"][name] = machine_cpu_seconds() - before
+            log(f"[bench] {name}: {figures[name]:.1f} s, {figures['cpu'][name]:.1f} CPU-s on the machine")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return figures
@@ -115,11 +133,19 @@ def measure(students=10, five=True, log=print):
 def report(figures, students=10):
     """The table and the goals as lines of text."""
     floor, stock, one, two = (figures[k] for k in ("floor", "stock", "grade_1", "grade_2"))
-    lines = ["| work | seconds |", "|---|---|",
-             f"| practical 1, one correct notebook executed by nbclient (the floor) | {floor:.1f} |",
-             f"| the same x {students}, stock `nbgrader autograde` (serial) | {stock:.1f} |",
-             f"| the same {students}, `./course grade --workers 1 --force` | {one:.1f} |",
-             f"| the same {students}, `./course grade --workers 2 --force` | {two:.1f} |"]
+    cpu = figures.get("cpu", {})
+
+    def row(text, name):
+        seconds = figures[name]
+        if name not in cpu:
+            return f"| {text} | {seconds:.1f} | | |"
+        return f"| {text} | {seconds:.1f} | {cpu[name]:.1f} | {cpu[name] / seconds:.2f} |"
+
+    lines = ["| work | seconds | CPU-s (machine) | cores busy |", "|---|---|---|---|",
+             row("practical 1, one correct notebook executed by nbclient (the floor)", "floor"),
+             row(f"the same x {students}, stock `nbgrader autograde` (serial)", "stock"),
+             row(f"the same {students}, `./course grade --workers 1 --force`", "grade_1"),
+             row(f"the same {students}, `./course grade --workers 2 --force`", "grade_2")]
     goals = [(f"{students} x practical 1, 2 workers / stock serial", two / stock, "<=", 0.55),
              ("2 workers faster than 1 (speed-up)", one / two, ">=", 1.85),
              ("per-submission cost / (1.1 x floor + 0.3 s)", (one / students) / (1.1 * floor + 0.3), "<=", 1.0)]
@@ -127,12 +153,18 @@ def report(figures, students=10):
     if bare:
         longest, total = max(bare.values()), sum(bare.values())
         bound = max(longest, total / 2)
-        lines += [f"| one complete five-practical submission, `--workers 1` | {figures['five_1']:.1f} |",
-                  f"| the same, `--workers 2` | {figures['five_2']:.1f} |",
-                  f"| bare execution of the five notebooks: sum / longest | {total:.1f} / {longest:.1f} |"]
+        lines += [row("one complete five-practical submission, `--workers 1`", "five_1"),
+                  row("the same, `--workers 2`", "five_2"),
+                  f"| bare execution of the five notebooks: sum / longest | {total:.1f} / {longest:.1f} | "
+                  f"{sum(cpu.get('bare_' + a, 0.0) for a in bare):.1f} | |"]
         goals.append(("five practicals, 2 workers / max(longest, sum / 2)", figures["five_2"] / bound, "<=", 1.2))
     lines += ["", "| goal | measured | target | met |", "|---|---|---|---|"]
     for name, value, sense, target in goals:
         met = value <= target if sense == "<=" else value >= target
         lines.append(f"| {name} | {value:.2f} | {sense} {target:g} | {'yes' if met else 'NO'} |")
+    if "grade_1" in cpu:
+        busy = cpu["grade_1"] / one
+        cores = os.cpu_count() or 1
+        lines += ["", f"With 1 worker the run kept {busy:.2f} of this machine's {cores} cores busy: for the same CPU "
+                      f"work, more workers can make it at most {cores / busy:.2f} x faster on this machine."]
     return lines

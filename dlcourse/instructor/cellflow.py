@@ -30,6 +30,7 @@ import builtins
 from dataclasses import dataclass
 
 from dlcourse.instructor.markers import cell_kind, is_test_cell, solution_line_spans
+from dlcourse.instructor.pysource import parse as parse_python
 
 EXPENSIVE_SECONDS = 1.0
 # Builtins that may change their arguments; the others (len, print, float, sorted...) only read them.
@@ -58,9 +59,9 @@ def parse_cell(source):
     """The cell's syntax tree; IPython magics and shell lines (``%...``, ``!...``) read as ``pass``."""
     lines = ["pass" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
     try:
-        return ast.parse("\n".join(lines))
+        return parse_python("\n".join(lines))
     except SyntaxError:
-        return ast.parse("")
+        return parse_python("")
 
 
 def _own_scope(node):

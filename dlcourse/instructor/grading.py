@@ -2,12 +2,17 @@
 
 Design (why it looks like this):
 
-* Grading runs on ``dask.distributed``: a ``LocalCluster`` of ``--workers`` processes on this machine by
+* Grading runs on ``dask.distributed``: a ``LocalCluster`` of ``--workers`` workers on this machine by
   default, or an existing cluster (``--scheduler ADDRESS``: Slurm through dask-jobqueue, Kubernetes through
   dask-kubernetes; see docs/scaling.md). A task carries one submission's bytes in and its result out
   (``submission.payload_for`` / ``worker.grade_task``): no shared file system is assumed.
-* Each worker process keeps a pool of sandboxed kernels that have already imported the assignment's
-  libraries (``kernels``); the longest submissions are started first.
+* The local cluster's workers are threads of this process: a worker only drives its kernels (sends cells,
+  reads replies and audit events), and the kernels are the sandboxed processes that compute. Worker
+  processes would cost 2.3 s and 5 CPU-s more per run on this 2-core machine (their start and imports,
+  measured) and nothing in return; a remote cluster's workers are processes of their own.
+* Each worker keeps a pool of sandboxed kernels that have already imported the assignment's libraries
+  (``kernels``), started while the client records the assignment's cells; the longest submissions are
+  started first.
 * **The single writer** is this process: it alone writes ``autograded/``, the records, the course's
   gradebook (formgrader's database) and ``feedback/`` (rendered on a thread of its own, off the workers'
   critical path). A task that ran twice (its worker died and Dask ran it elsewhere) is written once.
@@ -28,16 +33,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-import nbformat
-
 from dlcourse.instructor.config import ASSIGNMENTS, DEFAULT_LIMITS, ROOT, GradingLimits, assignments_present
 from dlcourse.instructor.feedback import write_feedback
 from dlcourse.instructor.gradebook import gradebook_url, has_submission, record_submission, sync_assignment
 from dlcourse.instructor.records import (Job, crash_record, is_up_to_date, read_record, record_from_result,
                                          write_record)
 from dlcourse.instructor.sandbox import NO_SANDBOX_WARNING, sandbox_problem
-from dlcourse.instructor.submission import SourceFacts, payload_for
-from dlcourse.instructor.worker import grade_task, prewarm
+from dlcourse.instructor.submission import first_preload, payload_for
+from dlcourse.instructor.worker import close_pools, grade_task, prewarm
 
 IN_FLIGHT_PER_WORKER = 2  # payloads held by the cluster at once per worker (bounds the client's memory)
 
@@ -79,9 +82,15 @@ def dask_client(workers, scheduler):
         with Client(scheduler) as client:
             yield client
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=None,
                       memory_limit=0, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-        yield client
+        try:
+            yield client
+        finally:  # the workers are threads of this process: their warm kernels end with the run
+            try:
+                client.run(close_pools)
+            except Exception:  # noqa: BLE001 - the atexit hook of worker.py stops them at the latest
+                pass
 
 
 def check_sandbox(sandboxed, scheduler, log):
@@ -157,14 +166,26 @@ def _grade_on_cluster(client, todo, root, limits, sandboxed, writer, progress, w
     from dask.distributed import as_completed
     from tqdm import tqdm
 
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    addresses = sorted(client.scheduler_info().get("workers", {}))
+    workers = max(1, len(addresses))
     pending, by_key, window = list(todo), {}, workers * IN_FLIGHT_PER_WORKER
     stream = as_completed()
+    preloads = {a: first_preload(root, a) for a in {job.assignment for job in todo}}
+    # each worker warms a kernel for the job it will probably take first (returns at once)
+    for address, job in zip(addresses, todo):
+        client.run(prewarm, sandboxed, limits, [preloads[job.assignment]], workdir, workers=[address])
+    for assignment in sorted(preloads):
+        sync_assignment(writer.db_url, root, assignment)  # while the kernels start
 
     def submit_next():
+        index = len(todo) - len(pending)
         job = pending.pop(0)
         payload = payload_for(job, root, limits, sandboxed)
         payload["workdir"] = workdir
+        # the worker that finishes this job probably takes the job `workers` places further next: warm its
+        # kernel, and none after the last jobs (a kernel started for nothing costs its imports' CPU)
+        following = index + workers
+        payload["warm_next"] = [preloads[todo[following].assignment]] if following < len(todo) else []
         future = client.submit(grade_task, payload, pure=False,
                                key=f"grade-{job.student}-{job.assignment}-{os.urandom(4).hex()}")
         by_key[future.key] = job
@@ -234,8 +255,6 @@ def grade_folder(submitted, root=ROOT, workers=None, force=False, limits: Gradin
     if not todo:
         return []
     check_sandbox(sandboxed, scheduler, log)
-    for assignment in sorted({job.assignment for job in todo}):
-        sync_assignment(db_url, root, assignment)
     writer = Writer(root, db_url, log)
     start = time.perf_counter()
     # On a local cluster the workers' folders go in one folder of the run, removed after it even when a
@@ -243,9 +262,6 @@ def grade_folder(submitted, root=ROOT, workers=None, force=False, limits: Gradin
     workdir = None if scheduler else tempfile.mkdtemp(prefix="dlcourse-grading-")
     try:
         with dask_client(workers, scheduler) as client:
-            first = [SourceFacts(nbformat.read(p, as_version=4)).preload
-                     for p in sorted((root / "source" / todo[0].assignment).glob("*.ipynb"))[:1]]
-            client.run(prewarm, sandboxed, limits, first, workdir)
             _grade_on_cluster(client, todo, root, limits, sandboxed, writer, progress, workdir)
     finally:
         writer.close()

@@ -32,6 +32,8 @@ import secrets
 import threading
 import time
 
+from dlcourse.instructor.pysource import parse as parse_python
+
 GUARD_FILENAME = "<dlcourse guard>"
 TEST_FILENAME = "<dlcourse test {grade_id}>"
 # The modules whose functions the tests call; their functions and classes are restored before every test.
@@ -503,7 +505,7 @@ def scan_code(source, protected_names, module_aliases):
              if line.lstrip().startswith(("%", "!"))]
     cleaned = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
     try:
-        tree = ast.parse(cleaned)
+        tree = parse_python(cleaned)
     except SyntaxError:
         return found
     scanner = _Scanner(protected_names, module_aliases)
@@ -514,7 +516,7 @@ def scan_code(source, protected_names, module_aliases):
 def names_defined(source):
     """Top-level names a locked cell defines (imports, assignments, functions, classes)."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return set()
     names = set()
@@ -533,7 +535,7 @@ def names_defined(source):
 def module_aliases(source):
     """Names a locked cell binds to modules (``import numpy as np`` -> np)."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return set()
     return {(alias.asname or alias.name).split(".")[0] for node in tree.body if isinstance(node, ast.Import)

@@ -118,8 +118,10 @@ class GradingKernel:
 class KernelPool:
     """Started kernels ready for the next notebook, one kept warm per list of modules to preload.
 
-    ``take(preload)`` returns a kernel started for it (the warm one, or a new one) and starts the next
-    one in the background, so that a submission's code waits neither for the kernel nor for its imports.
+    ``take(preload, then)`` returns a kernel started for ``preload`` (the warm one, or a new one) and starts,
+    in the background, one for each list of modules in ``then`` (by default the same ``preload`` again):
+    the next notebook's code then waits neither for its kernel nor for its imports, and a run that knows
+    its next job warms exactly the kernel that job needs, and none after the last.
     """
 
     def __init__(self, workdir, sandboxed, limits: GradingLimits):
@@ -137,11 +139,12 @@ class KernelPool:
             if preload not in self._warm:
                 self._warm[preload] = self._starter.submit(self._start, preload)
 
-    def take(self, preload):
+    def take(self, preload, then=None):
         preload = tuple(preload)
         with self._lock:
             warm = self._warm.pop(preload, None)
-            self._warm[preload] = self._starter.submit(self._start, preload)
+        for following in ([preload] if then is None else then):
+            self.warm(following)
         if warm is not None:
             try:
                 return warm.result()

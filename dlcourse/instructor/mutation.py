@@ -36,6 +36,7 @@ import hashlib
 from dataclasses import dataclass
 
 from dlcourse.instructor.markers import solution_line_spans
+from dlcourse.instructor.pysource import parse as parse_python
 
 OPERATORS = ("arithmetic", "comparison", "boolean", "reduction", "axis", "transpose", "slice", "range",
              "constant", "return", "delete")
@@ -484,7 +485,7 @@ def _faithful_rendering(source, tree, target, replacement):
     intended = replaced_dump(tree, target, replacement)
     for text in renderings(source, target, replacement):
         try:
-            if ast.dump(ast.parse(text)) == intended:
+            if ast.dump(parse_python(text)) == intended:
                 return text, intended
         except SyntaxError:
             continue
@@ -504,7 +505,7 @@ def cell_mutants(cell_id, source, operators=OPERATORS):
     spans = solution_line_spans(source)
     result = CellMutants([])
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return result
     original, seen, occurrences = ast.dump(tree), set(), {}

@@ -1,6 +1,7 @@
 """Running things: the course kernel's registration, nbgrader's command line, and notebook execution."""
 
 import subprocess
+import threading
 import sys
 from pathlib import Path
 
@@ -65,10 +66,42 @@ def notebook_html(notebook, title=None, mathjax_url="", stylesheet=None):
     notebook = nbformat.from_dict(dict(notebook))
     if title:
         notebook.metadata["title"] = title
-    exporter = _page_exporter()(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES)],
-                                mathjax_url=mathjax_url)
-    body, _ = exporter.from_notebook_node(notebook, resources={"stylesheet": stylesheet} if stylesheet else None)
+    body, _ = _exporter(mathjax_url).from_notebook_node(
+        notebook, resources={"stylesheet": stylesheet} if stylesheet else None)
     return body
+
+
+_EXPORTERS = threading.local()
+
+
+def _exporter(mathjax_url):
+    """This thread's page exporter for ``mathjax_url``: made once, so that its Jinja templates are compiled
+    once per run and not for every page (they were a quarter of a feedback page's rendering)."""
+    cache = _EXPORTERS.__dict__.setdefault("by_url", {})
+    if mathjax_url not in cache:
+        cache[mathjax_url] = _page_exporter()(template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES)],
+                                              mathjax_url=mathjax_url)
+    return cache[mathjax_url]
+
+
+class _Highlighted(dict):
+    """Highlighted code by (source, language, magics language): the test and locked cells of a batch of pages are the same
+    text for every student, so each is highlighted once (Pygments was a third of a page's rendering).
+    Bounded: emptied when it holds LIMIT sources."""
+
+    LIMIT = 4096
+
+    def __init__(self, highlight):
+        super().__init__()
+        self.highlight = highlight
+
+    def __call__(self, source, language=None, metadata=None):
+        key = (source, language, (metadata or {}).get("magics_language"))  # the only metadata Pygments reads
+        if key not in self:
+            if len(self) >= self.LIMIT:
+                self.clear()
+            self[key] = self.highlight(source, language, metadata)
+        return self[key]
 
 
 def _page_exporter():
@@ -86,8 +119,9 @@ def _page_exporter():
         def from_notebook_node(self, nb, resources=None, **kw):
             info = nb.metadata.get("language_info", {})
             lexer = info.get("pygments_lexer", info.get("name", None))
-            self.register_filter("highlight_code", self.filters.get(
-                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            current = self.environment.filters.get("highlight_code")
+            if not isinstance(current, _Highlighted) or current.highlight.pygments_lexer != (lexer or "ipython3"):
+                self.register_filter("highlight_code", _Highlighted(Highlight2HTML(pygments_lexer=lexer, parent=self)))
             resources = self._init_resources(resources)
             self.register_filter("filter_data_type", WidgetsDataTypeFilter(
                 notebook_metadata=self._nb_metadata, parent=self, resources=resources))

@@ -52,7 +52,7 @@ def new_record(job, root):
     return {"student": job.student, "assignment": job.assignment,
             "source_sha256": source_hashes(root, job.assignment),
             "submission_sha256": submission_hashes(job.folder, source_notebooks(root, job.assignment)),
-            "problems": [], "status": "graded", "reason": "", "notebooks": {},
+            "problems": [], "flags": [], "timings": {}, "status": "graded", "reason": "", "notebooks": {},
             "score": 0.0, "max_score": 0.0, "seconds": 0.0, "graded_at": ""}
 
 
@@ -60,7 +60,7 @@ def record_from_result(job, root, result, timestamp=None):
     """The record of a graded submission from its worker's result (submission.grade_payload)."""
     record = new_record(job, root)
     for key in ("status", "reason", "problems", "flags", "notebooks", "timings"):
-        record[key] = result.get(key, record.get(key))
+        record[key] = result.get(key, record[key])
     record["timestamp"] = timestamp
     record["bonus"] = sum(cell.get("bonus") or 0.0 for cell in cells_of(record, kind="test"))
     return finish_record(record, result.get("seconds", 0.0))

@@ -30,7 +30,14 @@ from dlcourse.instructor.guard import (HEARTBEAT, describe_event, is_tampering, 
                                        new_nonce, remember_expression, scan_code, test_expression, verify)
 from dlcourse.instructor.inspection import inspect_submission, restore_from_source, student_copy
 from dlcourse.instructor.markers import bonus_points, cell_kind, grade_id
+from dlcourse.instructor.pysource import parse as parse_python
 
+
+
+def first_preload(root, assignment):
+    """The modules the kernel of the assignment's first notebook preloads ([] without a notebook)."""
+    paths = sorted((Path(root) / "source" / assignment).glob("*.ipynb"))[:1]
+    return [SourceFacts(nbformat.read(path, as_version=4)).preload for path in paths][0] if paths else []
 
 
 def payload_for(job, root, limits: GradingLimits, sandboxed):
@@ -66,7 +73,7 @@ class SourceFacts:
 
 def _imported_modules(source):
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return set()
     found = set()
@@ -244,12 +251,13 @@ def static_flags(grading):
                 grading.flag(cell, line, what)
 
 
-def grade_notebook(pool, name, submitted, source, files, limits, deadline):
-    """Grade one notebook of a submission in a fresh kernel from ``pool``; returns its NotebookGrading."""
+def grade_notebook(pool, name, submitted, source, files, limits, deadline, then=None):
+    """Grade one notebook of a submission in a fresh kernel from ``pool``; returns its NotebookGrading.
+    ``then``: the preloads of the kernels to warm next (``KernelPool.take``)."""
     facts = SourceFacts(source)
     grading = NotebookGrading(name, restore_from_source(submitted, source), facts)
     static_flags(grading)
-    kernel = pool.take(facts.preload)
+    kernel = pool.take(facts.preload, then)
     try:
         kernel.add_files(files)
         run_notebook(kernel, grading, limits, deadline)
@@ -289,10 +297,17 @@ def grade_payload(payload, pool, workdir):
         submission, source_folder = _write_inputs(payload, inputs)
         notebooks, result["problems"] = inspect_submission(submission, source_folder)
         files = {name: data for name, data in payload["files"].items() if not name.endswith(".ipynb")}
-        for name in sorted(payload["sources"]):
-            source = nbformat.read(source_folder / name, as_version=4)
+        names = sorted(payload["sources"])
+        sources = {name: nbformat.read(source_folder / name, as_version=4) for name in names}
+        for index, name in enumerate(names):
+            source = sources[name]
+            # the kernel to warm next: this submission's next notebook, else what the client says comes next
+            # (payload "warm_next": a list of preloads, [] after the last job), else the same kind again
+            then = ([SourceFacts(sources[names[index + 1]]).preload] if index + 1 < len(names)
+                    else payload.get("warm_next"))
             if name in notebooks:
-                grading = grade_notebook(pool, name, notebooks[name], source, files, limits, start + limits.time_limit)
+                grading = grade_notebook(pool, name, notebooks[name], source, files, limits,
+                                         start + limits.time_limit, then)
             else:
                 grading = NotebookGrading(name, _empty(source), SourceFacts(source))
                 grading.stopped = "the notebook is missing or could not be read"

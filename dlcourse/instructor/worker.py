@@ -1,6 +1,8 @@
 """The task a grading worker runs (on this machine or on a Dask cluster): one submission's payload in, its
-result out. Each worker process keeps one kernel pool (``kernels.KernelPool``) for its whole life, so the
-next submission's kernel is already started and has already imported its libraries.
+result out. Each worker keeps one kernel pool (``kernels.KernelPool``) for its whole life, so the next
+submission's kernel is already started and has already imported its libraries. A worker is a thread of
+the grading process on the local cluster, a process of its own on a remote one; the pools are kept per
+worker (its Dask address), so two workers of one process never share a warm kernel.
 """
 
 import atexit
@@ -22,10 +24,22 @@ class SandboxUnavailable(RuntimeError):
     """The sandbox cannot start on this worker; the message says why and how to fix it."""
 
 
-def _pool(sandboxed, limits, base=None):
-    """This process's kernel pool for these settings; its folder is made in ``base`` (the run's folder on a
-    local cluster, which the client removes after the run) or in the system's temporary folder."""
-    key = (sandboxed, limits)
+def _worker_address(dask_worker=None):
+    """The Dask address of the worker running the caller ("" outside any worker)."""
+    if dask_worker is not None:
+        return dask_worker.address
+    from distributed import get_worker
+
+    try:
+        return get_worker().address
+    except ValueError:
+        return ""
+
+
+def _pool(sandboxed, limits, base=None, worker=""):
+    """The kernel pool of ``worker`` for these settings; its folder is made in ``base`` (the run's folder on
+    a local cluster, which the client removes after the run) or in the system's temporary folder."""
+    key = (worker, sandboxed, limits)
     with _LOCK:
         if key not in _POOLS:
             if sandboxed:
@@ -40,15 +54,18 @@ def _pool(sandboxed, limits, base=None):
 
 def grade_task(payload):
     """Grade one submission (see ``submission.grade_payload``); returns its result dict."""
-    pool, workdir = _pool(payload["sandboxed"], GradingLimits(**payload["limits"]), payload.get("workdir"))
+    pool, workdir = _pool(payload["sandboxed"], GradingLimits(**payload["limits"]), payload.get("workdir"),
+                          _worker_address())
     return grade_payload(payload, pool, workdir)
 
 
-def close_pools():
-    """Stop every warm kernel of this process (at exit, and between tests)."""
+def close_pools(dask_worker=None):
+    """Stop the warm kernels of one worker (``Client.run`` passes ``dask_worker``: at the end of a local run),
+    or of every worker of this process (at exit, and between tests)."""
+    worker = None if dask_worker is None else dask_worker.address
     with _LOCK:
-        pools = list(_POOLS.values())
-        _POOLS.clear()
+        keys = [key for key in _POOLS if worker is None or key[0] == worker]
+        pools = [_POOLS.pop(key) for key in keys]
     for pool, workdir in pools:
         pool.close()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -57,9 +74,9 @@ def close_pools():
 atexit.register(close_pools)
 
 
-def prewarm(sandboxed, limits, preloads, base=None):
+def prewarm(sandboxed, limits, preloads, base=None, dask_worker=None):
     """Start, in the background, a warm kernel for each list of modules in ``preloads`` (Client.run)."""
-    pool, _ = _pool(sandboxed, limits, base)
+    pool, _ = _pool(sandboxed, limits, base, _worker_address(dask_worker))
     for preload in preloads:
         pool.warm(preload)
     return len(preloads)

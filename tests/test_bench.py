@@ -1,0 +1,40 @@
+"""dlcourse/instructor/bench.py: the machine's CPU counter and the report's table and goals (the timings
+themselves are measured by ``./course bench``; its figures are in the README)."""
+
+import time
+
+from dlcourse.instructor.bench import machine_cpu_seconds, report
+
+
+def test_machine_cpu_seconds_counts_a_busy_loop():
+    before = machine_cpu_seconds()
+    end = time.process_time() + 0.3
+    while time.process_time() < end:
+        pass
+    spent = machine_cpu_seconds() - before
+    assert spent >= 0.25, f"0.3 s of busy loop counted as {spent:.2f} CPU-s"
+
+
+FIGURES = {"floor": 4.0, "stock": 50.0, "grade_1": 40.0, "grade_2": 25.0, "bare_a": 10.0, "bare_b": 30.0,
+           "five_1": 50.0, "five_2": 35.0,
+           "cpu": {"floor": 4.0, "stock": 52.0, "grade_1": 60.0, "grade_2": 48.0, "bare_a": 9.0, "bare_b": 31.0}}
+
+
+def test_report_gives_each_goal_its_measured_ratio_and_verdict():
+    lines = report(FIGURES, students=10)
+    goals = {line.split(" | ")[0].lstrip("| "): line for line in lines if line.count("|") == 5 and
+             ("<=" in line or ">=" in line)}
+    assert "| 0.50 | <= 0.55 | yes |" in goals["10 x practical 1, 2 workers / stock serial"]
+    assert "| 1.60 | >= 1.85 | NO |" in goals["2 workers faster than 1 (speed-up)"]
+    # 40 s / 10 submissions = 4 s against 1.1 x 4 s + 0.3 s = 4.7 s
+    assert "| 0.85 | <= 1 | yes |" in goals["per-submission cost / (1.1 x floor + 0.3 s)"]
+    # 35 s against max(30 s, 40 s / 2) = 30 s
+    assert "| 1.17 | <= 1.2 | yes |" in goals["five practicals, 2 workers / max(longest, sum / 2)"]
+
+
+def test_report_shows_the_cpu_and_the_bound_it_puts_on_more_workers():
+    lines = report(FIGURES, students=10)
+    assert any(line.startswith("| the same 10, `./course grade --workers 1 --force` | 40.0 | 60.0 | 1.50 |")
+               for line in lines), lines
+    bound = [line for line in lines if line.startswith("With 1 worker")]
+    assert bound and "kept 1.50 of this machine's" in bound[0] and "at most" in bound[0], bound
