@@ -114,3 +114,5 @@ def test_committed_sample_feedback_has_no_hidden_test_line(assignment, page):
     leaked = [line for line in _hidden_lines(source) if line in text and line not in own]
     assert not leaked, f"{page} shows hidden-test lines: {leaked[:3]}"
     assert "Traceback (most recent call last)" not in text
+    assert "The feedback page of this notebook is withheld" not in text, (
+        f"{page}: the sample's feedback page is withheld (feedback.leaked_lines found a grader-only line in it)")

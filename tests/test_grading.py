@@ -284,6 +284,31 @@ def test_parallel_grading_survives_broken_submissions_and_resumes(demo, tmp_path
     assert (root / "grades" / f"{DEMO}.csv").is_file(), "./course grade writes the grades tables too"
 
 
+@pytest.mark.slow
+def test_workers_grade_after_the_process_used_a_blocking_jupyter_call(tmp_path):
+    """``./course build`` executes the solutions (nbclient, in the main thread) before it grades the samples:
+    the local cluster's worker threads must not inherit that thread's event loop (two of them running one
+    loop failed with "This event loop is already running"). Here that loop is kept running on a thread of
+    its own, so that any worker that used it would fail at once."""
+    import threading
+
+    from jupyter_core.utils import ensure_event_loop
+
+    root = make_demo_root(tmp_path / "course")
+    submitted = make_demo_submissions(root, tmp_path / "submitted", ["correct", "partial", "untouched"])
+    loop = ensure_event_loop()
+    runner = threading.Thread(target=loop.run_forever, daemon=True)
+    runner.start()
+    try:
+        records = grading.grade_folder(submitted, root=root, workers=2, progress=False, log=lambda line: None)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(timeout=10)
+    assert {r["student"]: (r["status"], r["score"]) for r in records} == {
+        "correct": ("graded", 5.0), "partial": ("graded", 2.0), "untouched": ("graded", 0.0)}, \
+        [(r["student"], r["reason"]) for r in records]
+
+
 def grade_task_failing_for_partial(payload):
     """The worker's task, raising inside the grader itself for the student "partial"."""
     from dlcourse.instructor.worker import grade_task

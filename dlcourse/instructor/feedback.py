@@ -237,7 +237,10 @@ def write_feedback(root, student, assignment, record, db_url=None):
         if record.get("status") == "graded" and graded.is_file():
             autograded = nbformat.read(graded, as_version=4)
         notebook = feedback_notebook(record, source_path.name, source, autograded, grades)
-        own = "\n".join(c.source for c in (autograded.cells if autograded else []) if cell_kind(c) in ("solution", "answer", None))
+        # the student's own text, and what a grader wrote to this student (a comment may well repeat words of
+        # the rubric: "reuses the forward output"), are not leaks
+        own = "\n".join([c.source for c in (autograded.cells if autograded else []) if cell_kind(c) in ("solution", "answer", None)]
+                        + [grade["comment"] or "" for grade in grades.get(source_path.name, {}).values()])
         leaked = leaked_lines(notebook, source, own)
         if leaked:  # fail closed: this page is never published
             notebook = withheld_notebook(record, source_path.name, leaked)

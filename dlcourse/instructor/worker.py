@@ -18,6 +18,7 @@ from dlcourse.instructor.submission import grade_payload
 
 _POOLS = {}
 _LOCK = threading.Lock()
+_THREAD = threading.local()
 
 
 class SandboxUnavailable(RuntimeError):
@@ -52,8 +53,28 @@ def _pool(sandboxed, limits, base=None, worker=""):
         return _POOLS[key]
 
 
+def _own_event_loop():
+    """Give this thread an event loop of its own for jupyter_client's blocking calls.
+
+    jupyter_core's ``run_sync`` keeps "this thread's loop" in a ContextVar, and Dask runs each task in a copy
+    of its event-loop thread's context: once the grading process has used a blocking Jupyter call (``./course
+    build`` executes the solutions before grading the samples), every worker thread would get that one loop
+    and the second to run it fails with "This event loop is already running". One loop per thread, kept for
+    the thread's life."""
+    import asyncio
+
+    from jupyter_core import utils
+
+    loop = getattr(_THREAD, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _THREAD.loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    utils._loop.set(loop)  # noqa: SLF001 - the ContextVar run_sync reads (jupyter_core 5)
+
+
 def grade_task(payload):
     """Grade one submission (see ``submission.grade_payload``); returns its result dict."""
+    _own_event_loop()
     pool, workdir = _pool(payload["sandboxed"], GradingLimits(**payload["limits"]), payload.get("workdir"),
                           _worker_address())
     return grade_payload(payload, pool, workdir)

@@ -1750,9 +1750,10 @@ print("test accuracy at least 0.92:", "your shallow and deep networks" if own_ne
 with graded_with(globals(), "train", ("MLP",)):
     seed_everything(0)
     graded_net = call("MLP([784, 150, 10], 'relu')", MLP, [784, 150, 10], "relu")
+    graded_schedule = dict(epochs=8, batch_size=100, learning_rate=0.3, lr_decay=0.75, seed=0)
     call("train(MLP([784, 150, 10], 'relu'), x_train, y_train, x_test, y_test, epochs=8, batch_size=100, "
          "learning_rate=0.3, lr_decay=0.75, seed=0)", train, graded_net, x_train, y_train, x_test, y_test,
-         epochs=8, batch_size=100, learning_rate=0.3, lr_decay=0.75, seed=0)
+         **graded_schedule)
     graded_accuracy = check_accuracy(graded_net, "course's shallow")
 print(f"the course's shallow network trained by your train: test accuracy {graded_accuracy:.4f}")
 ### END HIDDEN TESTS
