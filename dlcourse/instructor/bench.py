@@ -101,6 +101,26 @@ def machine_cpu_seconds():
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
+def writer_seconds(course):
+    """Mean seconds the single writer spends per graded submission of ``course``: (gradebook row, feedback
+    page), over the records the grading runs left there, written again as the grading run writes them."""
+    from dlcourse.instructor.feedback import write_feedback
+    from dlcourse.instructor.gradebook import gradebook_url, record_submission
+    from dlcourse.instructor.records import all_records
+
+    url, records = gradebook_url(course), all_records(course)
+    if not records:
+        return 0.0, 0.0
+    start = time.perf_counter()
+    for record in records:
+        record_submission(url, record, record)
+    rows = time.perf_counter()
+    for record in records:
+        write_feedback(course, record["student"], record["assignment"], record, url)
+    pages = time.perf_counter()
+    return (rows - start) / len(records), (pages - rows) / len(records)
+
+
 def measure(students=10, five=True, log=print):
     """Measure every figure; returns {name: seconds, ..., "cpu": {name: machine CPU seconds}} (and logs each
     as it comes)."""
@@ -125,6 +145,10 @@ def measure(students=10, five=True, log=print):
             figures[name] = step()
             figures["cpu"][name] = machine_cpu_seconds() - before
             log(f"[bench] {name}: {figures[name]:.1f} s, {figures['cpu'][name]:.1f} CPU-s on the machine")
+            if name == "grade_2":
+                figures["writer_row"], figures["writer_page"] = writer_seconds(course)
+                log(f"[bench] the single writer per submission: gradebook row {figures['writer_row']:.3f} s, "
+                    f"feedback page {figures['writer_page']:.3f} s")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return figures
@@ -146,6 +170,9 @@ def report(figures, students=10):
              row(f"the same x {students}, stock `nbgrader autograde` (serial)", "stock"),
              row(f"the same {students}, `./course grade --workers 1 --force`", "grade_1"),
              row(f"the same {students}, `./course grade --workers 2 --force`", "grade_2")]
+    if "writer_row" in figures:
+        lines.append(f"| the single writer, per submission of that batch: gradebook row / feedback page | "
+                     f"{figures['writer_row']:.3f} / {figures['writer_page']:.3f} | | |")
     goals = [(f"{students} x practical 1, 2 workers / stock serial", two / stock, "<=", 0.55),
              ("2 workers faster than 1 (speed-up)", one / two, ">=", 1.85),
              ("per-submission cost / (1.1 x floor + 0.3 s)", (one / students) / (1.1 * floor + 0.3), "<=", 1.0)]
