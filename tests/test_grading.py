@@ -178,21 +178,36 @@ STUDENTS = ["correct", "untouched", "partial", "badjson", "renamed", "deleted", 
             "dead", "loop", "memory"]
 
 
-def leftover_processes():
-    """Processes of a sandbox (their private uids) still alive."""
+def leftover_processes(marker):
+    """Processes of a sandbox (their private uids) still alive that belong to this test's run: their command
+    line or environment names ``marker`` (the run's temporary folder, which holds every kernel's scratch
+    folder and is each kernel's HOME). Sandboxes of tests running alongside (pytest-xdist) are not counted."""
     from dlcourse.instructor.sandbox import UID_BASE, UID_SLOTS
 
-    found = []
+    found, marker = [], str(marker).encode()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 status = Path(f"/proc/{entry}/status").read_text()
-            except OSError:
+                uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+                if not UID_BASE <= uid < UID_BASE + UID_SLOTS:
+                    continue
+                named = Path(f"/proc/{entry}/cmdline").read_bytes() + Path(f"/proc/{entry}/environ").read_bytes()
+            except (OSError, StopIteration):
                 continue
-            uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
-            if UID_BASE <= uid < UID_BASE + UID_SLOTS:
+            if marker in named:
                 found.append(int(entry))
     return found
+
+
+@pytest.fixture
+def run_folder(monkeypatch):
+    """The temporary folder of the grading runs of one test (tempfile's default for this process); short, as
+    an instructor's would be: the kernels' ipc sockets live under it."""
+    folder = Path(tempfile.mkdtemp(prefix="rt-", dir="/tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +240,7 @@ def test_inspection_names_each_defect(demo):
 
 
 @pytest.mark.slow
-def test_parallel_grading_survives_broken_submissions_and_resumes(demo, tmp_path):
+def test_parallel_grading_survives_broken_submissions_and_resumes(demo, tmp_path, run_folder):
     root, submitted = demo
     before = tree_digest(submitted)
     start = time.perf_counter()
@@ -233,7 +248,7 @@ def test_parallel_grading_survives_broken_submissions_and_resumes(demo, tmp_path
                     "--memory-limit-gb", 2)
     elapsed = time.perf_counter() - start
     assert tree_digest(submitted) == before, "grading modified the submitted folder"
-    assert not leftover_processes(), "a process of a graded submission survived it"
+    assert not leftover_processes(run_folder), "a process of a graded submission survived it"
     by = {r["student"]: r for r in records}
     assert sorted(by) == sorted(STUDENTS)
     scores = {student: (r["score"], r["max_score"]) for student, r in by.items()}
@@ -309,6 +324,41 @@ def test_workers_grade_after_the_process_used_a_blocking_jupyter_call(tmp_path):
         [(r["student"], r["reason"]) for r in records]
 
 
+def test_lane_plan_warms_exactly_the_kernels_its_lanes_use():
+    plan = grading.LanePlan(["j0", "j1", "j2", "j3", "j4"], ["A", "B"])
+    assert plan.first() == [("A", "j0", "j2"), ("B", "j1", "j3")]
+    assert plan.next_for("A") == ("j2", "j4"), "a lane runs the job it warmed, and reserves the next one"
+    assert plan.next_for("B") == ("j3", None), "no kernel is warmed after the last job"
+    assert plan.next_for("A") == ("j4", None)
+    assert plan.next_for("B") == (None, None) and plan.next_for("A") == (None, None)
+
+
+def test_lane_plan_gives_a_free_lane_a_busy_lanes_reservation():
+    plan = grading.LanePlan(["j0", "j1", "j2"], ["A", "B"])
+    assert plan.first() == [("A", "j0", "j2"), ("B", "j1", None)]
+    assert plan.next_for("B") == ("j2", None), "a free lane waited for a busy lane's reserved job"
+    assert plan.next_for("A") == (None, None)
+
+
+def test_lane_plan_runs_every_job_once_in_any_order_of_completion():
+    import random
+
+    for seed in range(50):
+        rng = random.Random(seed)
+        jobs, lanes = [f"j{i}" for i in range(rng.randint(1, 12))], [f"L{i}" for i in range(rng.randint(1, 4))]
+        plan = grading.LanePlan(jobs, lanes)
+        running = {lane: job for lane, job, _ in plan.first()}
+        ran = list(running.values())
+        while running:
+            lane = rng.choice(sorted(running))
+            del running[lane]
+            job, _ = plan.next_for(lane)
+            if job is not None:
+                running[lane] = job
+                ran.append(job)
+        assert sorted(ran) == sorted(jobs), f"seed {seed}: ran {ran} of {jobs}"
+
+
 def grade_task_failing_for_partial(payload):
     """The worker's task, raising inside the grader itself for the student "partial"."""
     from dlcourse.instructor.worker import grade_task
@@ -319,7 +369,7 @@ def grade_task_failing_for_partial(payload):
 
 
 @pytest.mark.slow
-def test_an_internal_error_costs_only_its_submission(tmp_path, monkeypatch):
+def test_an_internal_error_costs_only_its_submission(tmp_path, monkeypatch, run_folder):
     root = make_demo_root(tmp_path / "course")
     submitted = make_demo_submissions(root, tmp_path / "submitted", ["correct", "partial"])
     monkeypatch.setattr(grading, "grade_task", grade_task_failing_for_partial)
@@ -333,7 +383,7 @@ def test_an_internal_error_costs_only_its_submission(tmp_path, monkeypatch):
                                                                            by["partial"])
     assert (root / "feedback" / "partial" / DEMO / "demo.html").is_file(), "no feedback page for the failed one"
     assert not is_up_to_date(grading.find_jobs(submitted, root)[1], root), "a failed grading must be retried"
-    assert not leftover_processes(), "a kernel of the run survived it"
+    assert not leftover_processes(run_folder), "a kernel of the run survived it"
 
 
 @pytest.mark.slow
@@ -355,7 +405,7 @@ def test_interrupted_run_resumes_without_regrading(tmp_path):
     output, _ = process.communicate(timeout=60)
     assert process.returncode != 0, output
     time.sleep(0.5)
-    assert not leftover_processes(), "an interrupted run left a kernel running"
+    assert not leftover_processes(scratch), "an interrupted run left a kernel running"
     left = [p.name for p in scratch.iterdir() if p.name.startswith("dlcourse-")]
     shutil.rmtree(scratch, ignore_errors=True)
     assert not left, f"an interrupted run left its grading folders behind: {left}"

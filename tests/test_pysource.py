@@ -51,5 +51,42 @@ def test_every_parse_of_the_pipeline_goes_through_pysource():
     bypassing = [f"{path.name}:{number}" for path in sorted((ROOT / "dlcourse" / "instructor").glob("*.py"))
                  if path.name != "pysource.py"
                  for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                 if re.search(r"\bast\.parse\(", line)]
-    assert not bypassing, f"ast.parse called directly (not thread-safe on CPython 3.11) at {bypassing}"
+                 if re.search(r"\bast\.(parse|literal_eval)\(", line)]
+    assert not bypassing, f"ast.parse or ast.literal_eval called directly (not thread-safe on CPython 3.11) at {bypassing}"
+
+
+def test_lock_every_parse_covers_the_libraries_literal_eval():
+    """After lock_every_parse, ast.literal_eval (lark's grammar loader, traitlets, ...) waits for the lock too:
+    the stress recipe with literal_eval on some threads and parse on the others."""
+    import ast
+
+    from dlcourse.instructor.pysource import lock_every_parse
+
+    lock_every_parse()
+    assert ast.parse is parse
+    errors = []
+
+    def work(index):
+        try:
+            for _ in range(40):
+                garbage = YieldingGarbage()
+                garbage.cycle = garbage
+                del garbage
+                if index % 2:
+                    assert ast.literal_eval("[(1, {'a': [2, (3, 4)]})]") == [(1, {"a": [2, (3, 4)]})]
+                else:
+                    parse(NESTED)
+        except Exception as error:  # noqa: BLE001 - collected and reported below
+            errors.append(error)
+
+    threshold = gc.get_threshold()
+    gc.set_threshold(50, 5, 5)
+    try:
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        gc.set_threshold(*threshold)
+    assert not errors, f"literal_eval and parse from 8 threads failed: {errors[:3]}"

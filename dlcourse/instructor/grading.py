@@ -36,14 +36,12 @@ from pathlib import Path
 from dlcourse.instructor.config import ASSIGNMENTS, DEFAULT_LIMITS, ROOT, GradingLimits, assignments_present
 from dlcourse.instructor.feedback import write_feedback
 from dlcourse.instructor.gradebook import gradebook_url, has_submission, record_submission, sync_assignment
+from dlcourse.instructor.pysource import lock_every_parse
 from dlcourse.instructor.records import (Job, crash_record, is_up_to_date, read_record, record_from_result,
                                          write_record)
 from dlcourse.instructor.sandbox import NO_SANDBOX_WARNING, sandbox_problem
 from dlcourse.instructor.submission import first_preload, payload_for
 from dlcourse.instructor.worker import close_pools, grade_task, prewarm
-
-IN_FLIGHT_PER_WORKER = 2  # payloads held by the cluster at once per worker (bounds the client's memory)
-
 
 class GradingRefused(RuntimeError):
     """Grading cannot start (the sandbox is unavailable, ...); the message says why and how to fix it."""
@@ -78,6 +76,7 @@ def dask_client(workers, scheduler):
     """A dask.distributed Client: to ``scheduler`` when given, else to a LocalCluster of ``workers``."""
     from dask.distributed import Client, LocalCluster
 
+    lock_every_parse()  # the worker threads and the libraries parse Python: one at a time (pysource)
     if scheduler:
         with Client(scheduler) as client:
             yield client
@@ -161,42 +160,78 @@ def _result_line(job, record):
     return line + "".join(f"\n    {text}" for text in extra)
 
 
+def _lanes(client):
+    """One lane per thread of each worker of the cluster: (worker address, slot), in a fixed order."""
+    workers = client.scheduler_info().get("workers", {})
+    return [(address, slot) for address in sorted(workers)
+            for slot in range(max(1, int(workers[address].get("nthreads", 1) or 1)))]
+
+
+class LanePlan:
+    """Which job each lane (a worker thread) runs next, and which kernel it warms meanwhile.
+
+    A lane runs one job at a time and holds one reservation: the job it will run next, whose kernel its
+    worker starts while the current job runs (``warm_next``). A kernel warmed is a kernel used, and none is
+    started after the last job. Jobs are taken in the given order (longest first); a free lane with no
+    reservation and no job left takes another lane's reservation (that lane is busy: better now, with a
+    cold kernel, than later).
+    """
+
+    def __init__(self, jobs, lanes):
+        self.pending, self.lanes, self.reserved = list(jobs), list(lanes), {}
+
+    def first(self):
+        """(lane, job, reserved job or None) to start each lane with."""
+        starts = [(lane, self.pending.pop(0)) for lane in self.lanes if self.pending]
+        return [(lane, job, self._reserve(lane)) for lane, job in starts]
+
+    def next_for(self, lane):
+        """(job, reserved job or None) for a lane that just finished, or (None, None) when nothing is left."""
+        job = self.reserved.pop(lane, None)
+        if job is None and self.pending:
+            job = self.pending.pop(0)
+        if job is None and self.reserved:
+            job = self.reserved.pop(next(iter(self.reserved)))
+        if job is None:
+            return None, None
+        return job, self._reserve(lane)
+
+    def _reserve(self, lane):
+        if self.pending:
+            self.reserved[lane] = self.pending.pop(0)
+        return self.reserved.get(lane)
+
+
 def _grade_on_cluster(client, todo, root, limits, sandboxed, writer, progress, workdir):
-    """Submit the jobs (a bounded number in flight) and write each result as it arrives."""
+    """Run the jobs on the cluster's lanes (``LanePlan``) and write each result as it arrives."""
     from dask.distributed import as_completed
     from tqdm import tqdm
 
-    addresses = sorted(client.scheduler_info().get("workers", {}))
-    workers = max(1, len(addresses))
-    pending, by_key, window = list(todo), {}, workers * IN_FLIGHT_PER_WORKER
-    stream = as_completed()
+    plan, stream, by_key = LanePlan(todo, _lanes(client)), as_completed(), {}
     preloads = {a: first_preload(root, a) for a in {job.assignment for job in todo}}
-    # each worker warms a kernel for the job it will probably take first (returns at once)
-    for address, job in zip(addresses, todo):
-        client.run(prewarm, sandboxed, limits, [preloads[job.assignment]], workdir, workers=[address])
-    for assignment in sorted(preloads):
-        sync_assignment(writer.db_url, root, assignment)  # while the kernels start
 
-    def submit_next():
-        index = len(todo) - len(pending)
-        job = pending.pop(0)
+    def submit(lane, job, following):
         payload = payload_for(job, root, limits, sandboxed)
         payload["workdir"] = workdir
-        # the worker that finishes this job probably takes the job `workers` places further next: warm its
-        # kernel, and none after the last jobs (a kernel started for nothing costs its imports' CPU)
-        following = index + workers
-        payload["warm_next"] = [preloads[todo[following].assignment]] if following < len(todo) else []
-        future = client.submit(grade_task, payload, pure=False,
+        payload["warm_next"] = [preloads[following.assignment]] if following else []
+        # pinned to the lane's worker, which warmed its kernel; elsewhere if that worker is gone
+        future = client.submit(grade_task, payload, pure=False, workers=[lane[0]], allow_other_workers=True,
                                key=f"grade-{job.student}-{job.assignment}-{os.urandom(4).hex()}")
-        by_key[future.key] = job
+        by_key[future.key] = (job, lane)
         stream.add(future)
 
-    for _ in range(min(window, len(pending))):
-        submit_next()
+    starts = plan.first()
+    for address in sorted({lane[0] for lane, _, _ in starts}):  # returns at once: the kernels start meanwhile
+        client.run(prewarm, sandboxed, limits, [preloads[job.assignment] for lane, job, _ in starts
+                                                if lane[0] == address], workdir, workers=[address])
+    for assignment in sorted(preloads):
+        sync_assignment(writer.db_url, root, assignment)  # while the first kernels start
+    for lane, job, following in starts:
+        submit(lane, job, following)
     bar = tqdm(total=len(todo), unit="submission", disable=not progress, file=sys.stderr, dynamic_ncols=True)
     with _interrupt_flag() as interrupted:
         for future in stream:
-            job = by_key.pop(future.key)
+            job, lane = by_key.pop(future.key)
             try:
                 result = future.result()
             except Exception as error:  # noqa: BLE001 - reported as this submission's internal error
@@ -206,8 +241,9 @@ def _grade_on_cluster(client, todo, root, limits, sandboxed, writer, progress, w
             bar.write(f"[grade] {_result_line(job, record)}", file=sys.stdout)
             if interrupted.is_set():
                 raise KeyboardInterrupt("grading interrupted (Ctrl-C): the submissions written so far are kept")
-            if pending:
-                submit_next()
+            following_job, following = plan.next_for(lane)
+            if following_job is not None:
+                submit(lane, following_job, following)
     bar.close()
 
 

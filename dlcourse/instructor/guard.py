@@ -32,7 +32,7 @@ import secrets
 import threading
 import time
 
-from dlcourse.instructor.pysource import parse as parse_python
+from dlcourse.instructor.pysource import literal_eval, parse as parse_python
 
 GUARD_FILENAME = "<dlcourse guard>"
 TEST_FILENAME = "<dlcourse test {grade_id}>"
@@ -294,7 +294,7 @@ def verify(reply, secret, nonce, source):
                 "evalue": result.get("evalue", "the test's result did not come back from the kernel")}, False
     text = (result.get("data") or {}).get("text/plain", "")
     try:
-        answer = json.loads(ast.literal_eval(text))
+        answer = json.loads(literal_eval(text))
     except (ValueError, SyntaxError, TypeError):
         return {"status": "error", "ename": "GradingError", "evalue": "the test's result was not readable"}, False
     if not isinstance(answer, dict) or not isinstance(answer.get("mac"), str):
