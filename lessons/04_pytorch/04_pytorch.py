@@ -671,6 +671,14 @@ with graded_with(globals(), "train", ("init_params", "forward", "loss_accuracy")
     _want_loss, _want_acc = evaluate(_new, _X[:6], _Y[:6])
     assert_close(_hist["test_loss"][-1], _want_loss, "history['test_loss'] of the last epoch (the loss of the final parameters on X_test)", rtol=1e-5)
     assert_close(_hist["accuracy"][-1], evaluate(_new, _X, _Y)[1], "history['accuracy'] of the last epoch", rtol=1e-5)
+    for _N, _bs, _want_sizes in ((12, 4, [4, 4, 4]), (11, 5, [5, 5, 1])):
+        seen = []
+        _X = torch.cat([torch.arange(float(_N))[:, None], torch.randn(_N, 2)], dim=1)
+        _Y = one_hot(torch.arange(_N) % 3, 3)
+        train(init_params(3, 4, 3), _X, _Y, eta=0.125, batch_size=_bs, epochs=2, step=recording_step)
+        assert_true([len(b) for b in seen] == _want_sizes * 2,
+                    f"train called step with minibatches of sizes {[len(b) for b in seen]}, expected {_want_sizes * 2} "
+                    f"({_N} examples, batch_size={_bs}, 2 epochs): no empty minibatch, and no example left out")
     ### END HIDDEN TESTS
 print("train: minibatches, shuffling, chaining of the steps and history are right")
 # %% [markdown]
@@ -1066,6 +1074,33 @@ with graded_with(globals(), "train_nn", ("build_model",)):
                      "is the loss the mean cross-entropy of the logits, and are the gradients zeroed at every step?", rtol=1e-6, atol=1e-8)
     for _key in ("loss", "accuracy", "test_loss", "test_accuracy"):
         assert_true(len(_hist.get(_key, [])) == 3, f"history['{_key}'] should hold 3 values (one per epoch)")
+
+    class _RowRecorder(torch.nn.Module):
+        """A linear model whose outputs remember the rows they came from (column 0 of X holds the row number)
+        and log them when a gradient flows back through them, that is when the rows are trained on."""
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(2, 3)
+
+        def forward(self, x):
+            out = self.lin(x)
+            if out.requires_grad:
+                _rows = [int(round(v)) for v in x[:, 0].tolist()]
+                out.register_hook(lambda g, rows=_rows: _trained.append(rows))
+            return out
+
+    for _N, _bs, _want_sizes in ((12, 4, [4, 4, 4]), (11, 5, [5, 5, 1])):
+        _trained = []
+        _X = torch.cat([torch.arange(float(_N))[:, None], torch.randn(_N, 1)], dim=1)
+        _Y = one_hot(torch.arange(_N) % 3, 3)
+        train_nn(_RowRecorder(), _X, _Y, eta=0.01, batch_size=_bs, epochs=2)
+        _sizes = [len(b) for b in _trained]
+        assert_true(_sizes == _want_sizes * 2,
+                    f"train_nn trained on minibatches of sizes {_sizes}, expected {_want_sizes * 2} "
+                    f"({_N} examples, batch_size={_bs}, 2 epochs): no empty minibatch, and no example left out")
+        for _e in range(2):
+            _rows = sum(_trained[len(_want_sizes) * _e:len(_want_sizes) * (_e + 1)], [])
+            assert_true(sorted(_rows) == list(range(_N)), f"epoch {_e + 1} of train_nn did not train on every example exactly once")
     ### END HIDDEN TESTS
 print("train_nn: one gradient step of the mean cross-entropy per minibatch")
 # %% id=train_nn_mnist
