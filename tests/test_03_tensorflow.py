@@ -332,6 +332,31 @@ class TestABugCostsOnlyItsOwnPoints:
         assert_passes(result, "train_mlp_tests", "mlp_accuracy_tests")
 
 
+NO_INPUT_MODELS = {
+    "build_classifier": '''
+def build_classifier(n_features, n_classes):
+    model = keras.Sequential([keras.layers.Dense(32, activation="tanh"), keras.layers.Dense(n_classes, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+''',
+    "build_regressor": '''
+def build_regressor(n_features):
+    model = keras.Sequential([keras.layers.Dense(32, activation="relu"), keras.layers.Dropout(0.1), keras.layers.Dense(1)])
+    model.compile(loss="mean_squared_error")  # the default optimizer
+    return model
+''',
+}
+
+
+def test_models_given_no_input_layer_get_full_marks():
+    """Correct Keras models written without keras.Input (as public solutions often are) have no weights until
+    their first call: the structure checks count them after a prediction, and train_regressor's graph logging
+    waits for the first batch."""
+    result = run_only(["setup", "housing_split", "build_classifier", "build_classifier_tests", "regression_data",
+                       "build_regressor", "build_regressor_tests", "train_regressor", "regression_tests"], NO_INPUT_MODELS)
+    assert_passes(result, "build_classifier_tests", "build_regressor_tests", "regression_tests")
+
+
 # ---------------------------------------------------------------- (c) the alternative, (d) partial, (e) nbgrader
 
 class TestAlternative:
@@ -410,6 +435,26 @@ class TestTensorBoardHelpers:
         assert ops.count("MatMul") == 2 and "Tanh" in ops and "Placeholder" in ops, sorted(set(ops))
         assert [step for step, _ in read_scalars(tmp_path / "with")["train/epoch_loss"]] == [0, 1]
         assert read_graphs(tmp_path / "without") == {}
+
+
+    def test_a_sequential_model_without_an_input_gets_its_graph_after_the_first_batch(self, tmp_path, monkeypatch):
+        """A correct model built without keras.Input (public solutions do that) has no inputs until fit builds
+        it: the logger writes its graph then instead of crashing the training cell."""
+        monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
+        import numpy as np
+        import keras
+
+        from dlcourse.tf_tools import read_graphs, read_scalars, scalar_logger
+
+        model = keras.Sequential([keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        rng = np.random.default_rng(2)
+        model.fit(rng.normal(size=(20, 3)), rng.normal(size=20), epochs=2, batch_size=8, verbose=0,
+                  callbacks=[scalar_logger(tmp_path, write_graph=True)])
+        graphs = read_graphs(tmp_path)
+        assert list(graphs) == ["train"] and len(graphs["train"]) == 1, graphs.keys()
+        assert [node.op for node in graphs["train"][0].node].count("MatMul") == 2
+        assert [step for step, _ in read_scalars(tmp_path)["train/epoch_loss"]] == [0, 1]
 
 
 # ---------------------------------------------------------------- samples, TA grades, thresholds
