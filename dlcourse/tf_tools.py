@@ -98,7 +98,8 @@ def scalar_logger(log_dir, write_graph=False):
 
     Training metrics go to ``<log_dir>/train`` and validation ones to ``<log_dir>/validation``, under
     the tags ``epoch_<metric>``, as Keras's own TensorBoard callback names them. With
-    ``write_graph=True`` the model's forward graph goes to ``<log_dir>/train`` when training begins.
+    ``write_graph=True`` the model's forward graph goes to ``<log_dir>/train`` when training begins (after
+    the first batch for a model given no ``keras.Input``, which fit builds then).
     Returns:
     - a ``keras.callbacks.Callback``.
     """
@@ -122,9 +123,22 @@ def scalar_logger(log_dir, write_graph=False):
                                      metadata=_scalar_metadata())
             self.writers[run].flush()
 
-        def on_train_begin(self, logs=None):
-            if write_graph:
+        def _write_graph(self):
+            if write_graph and not self.graph_written:
+                try:
+                    self.model.inputs  # a Sequential model without keras.Input has none until fit builds it
+                except (AttributeError, ValueError):
+                    return
                 write_model_graph(log_dir / "train", self.model)
+                self.graph_written = True
+
+        def on_train_begin(self, logs=None):
+            self.graph_written = False
+            self._write_graph()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if write_graph and not self.graph_written:  # the model is built after its first batch
+                self._write_graph()
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}

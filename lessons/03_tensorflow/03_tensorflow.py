@@ -31,6 +31,7 @@
 from dlcourse.checks import (assert_close, assert_equal, assert_gradient_close, assert_true, check_shape,
                              relative_error, CheckError, to_float_array)
 from dlcourse.gradcheck import numerical_gradient
+from dlcourse.mlp_checks import graded_with
 from dlcourse.data import load_mnist, load_housing
 from dlcourse.plotting import plot_learning_curves
 from dlcourse.tf_tools import new_run_dir, plot_confusion_matrix, read_graphs, read_scalars, scalar_logger
@@ -365,7 +366,36 @@ def build_mlp_graph(D, H, K, loss="mse", seed=0):
     ### END SOLUTION
     return net
 # %% tests id=build_mlp_graph_tests points=3
-# Checks: build_mlp_graph's dict, shapes, low-level ops only (no Keras layers), output and MSE loss values; hidden: one training step is a gradient-descent step
+# Checks: build_mlp_graph's dict, shapes, low-level ops only (no Keras layers), output and MSE loss values; hidden: one training step is a gradient-descent step, and the initial weights' scale
+### BEGIN HIDDEN TESTS
+# The course's own build_mlp_graph, defined before any student code of this cell runs: the tests of train_mlp
+# run with it (graded_with), so that a bug in build_mlp_graph costs only build_mlp_graph's points.
+def _ref_build_mlp_graph(D, H, K, loss="mse", seed=0):
+    _rng = np.random.default_rng(seed)
+    _graph = tf.Graph()
+    with _graph.as_default():
+        _x = tf.compat.v1.placeholder(tf.float32, shape=(None, D))
+        _y = tf.compat.v1.placeholder(tf.float32, shape=(None, K))
+        _rate = tf.compat.v1.placeholder(tf.float32, shape=())
+        _W1 = tf.Variable(_rng.normal(0.0, 1.0 / np.sqrt(D), (D, H)).astype(np.float32))
+        _b1 = tf.Variable(np.zeros(H, np.float32))
+        _W2 = tf.Variable(_rng.normal(0.0, 1.0 / np.sqrt(H), (H, K)).astype(np.float32))
+        _b2 = tf.Variable(np.zeros(K, np.float32))
+        _logits = tf.matmul(tf.sigmoid(tf.matmul(_x, _W1) + _b1), _W2) + _b2
+        if loss == "mse":
+            _output = tf.sigmoid(_logits)
+            _loss = tf.reduce_mean(tf.reduce_sum(tf.square(_output - _y), axis=1))
+        else:
+            _output = tf.nn.softmax(_logits)
+            _loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=_y, logits=_logits))
+        _train_op = tf.compat.v1.train.GradientDescentOptimizer(_rate).minimize(_loss)
+        _init = tf.compat.v1.global_variables_initializer()
+    return {"graph": _graph, "x": _x, "y": _y, "learning_rate": _rate, "W1": _W1, "b1": _b1, "W2": _W2, "b2": _b2,
+            "output": _output, "loss": _loss, "train_op": _train_op, "init": _init}
+
+
+_mlp_references = {"build_mlp_graph": _ref_build_mlp_graph}
+### END HIDDEN TESTS
 _MLP_KEYS = ("graph", "x", "y", "learning_rate", "W1", "b1", "W2", "b2", "output", "loss", "train_op", "init")
 _MLP_PARAMS = ("W1", "b1", "W2", "b2")
 
@@ -451,7 +481,19 @@ _check_mlp_structure(_net, 7, 4, 5)
 _check_mlp_values(_net, *_mlp_batch(np.random.default_rng(1), 9, 7, 5), "mse")
 _check_mlp_step(_net, *_mlp_batch(np.random.default_rng(2), 9, 7, 5), "mse", rate=0.5)
 _check_mlp_step(_net, *_mlp_batch(np.random.default_rng(3), 6, 7, 5), "mse", rate=2.0)
-print("build_mlp_graph: hidden checks passed (a 7-4-5 net, two gradient-descent steps)")
+_net = build_mlp_graph(400, 50, 10, loss="mse", seed=8)
+with tf.compat.v1.Session(graph=_net["graph"]) as _session:
+    _session.run(_net["init"])
+    _start = {k: to_float_array(v, k) for k, v in _session.run({k: _net[k] for k in _MLP_PARAMS}).items()}
+for _key, _fan_in, _tol in (("W1", 400, 0.1), ("W2", 50, 0.25)):
+    _std = float(np.std(_start[_key]))
+    assert_true(abs(_std - 1 / np.sqrt(_fan_in)) <= _tol / np.sqrt(_fan_in) and abs(float(np.mean(_start[_key]))) <= 0.2 / np.sqrt(_fan_in),
+                f"the initial {_key} of a 400-50-10 net has mean {float(np.mean(_start[_key])):.4f} and standard deviation "
+                f"{_std:.4f}, expected a normal draw with mean 0 and standard deviation 1 / sqrt(fan_in) = "
+                f"{1 / np.sqrt(_fan_in):.4f} (all-zero or symmetric weights make every hidden unit learn the same thing)")
+for _key in ("b1", "b2"):
+    assert_true(bool(np.all(_start[_key] == 0)), f"the initial {_key} should be all zeros")
+print("build_mlp_graph: hidden checks passed (a 7-4-5 net, two gradient-descent steps; the initial weights' scale)")
 ### END HIDDEN TESTS
 # %% tests id=mlp_cross_entropy_tests bonus=1
 # Checks: build_mlp_graph(loss="cross_entropy"): softmax outputs and cross-entropy loss; hidden: a gradient step, and a finite loss for large logits
@@ -516,7 +558,7 @@ def train_mlp(net, x_train, y_train, x_test, y_test, epochs, batch_size, learnin
     ### END SOLUTION
     return history
 # %% tests id=train_mlp_tests points=2
-# Checks: train_mlp's history (lengths, rates, decreasing loss, test error of the returned weights) on three Gaussian blobs; hidden: one full-batch epoch is one gradient step
+# Checks: train_mlp's history (lengths, rates, decreasing loss, test error of the returned weights) on three Gaussian blobs; hidden: one full-batch epoch is one gradient step (graded: with the course's build_mlp_graph)
 def _blobs(rng, n, D=4, K=3):
     labels = rng.integers(0, K, n)
     centres = np.linspace(-2.0, 2.0, K)[:, None] * np.ones((K, D)) * np.array([1.0, -1.0, 0.5, 0.0])[:D]
@@ -542,50 +584,54 @@ def _check_history(history, epochs, rates, D, H, K):
 
 _x_train, _y_train = _blobs(np.random.default_rng(10), 90)
 _x_test, _y_test = _blobs(np.random.default_rng(11), 40)
-_net = build_mlp_graph(4, 6, 3, seed=1)
-_history = train_mlp(_net, _x_train, _y_train, _x_test, _y_test, epochs=6, batch_size=8, learning_rate=2.0, seed=0)
-_check_history(_history, 6, [2.0] * 6, 4, 6, 3)
-assert_true(_history["loss"][-1] < 0.8 * _history["loss"][0],
-            f"the training loss did not go down: {np.round(_history['loss'], 4)} (is train_op run on every minibatch?)")
-assert_close(_history["test_error"][-1], _error_of(_history["params"], _x_test, _y_test),
-             "the last test error (recomputed from history['params'] on x_test)", atol=1e-9)
+with graded_with(globals(), "train_mlp", ("build_mlp_graph",)):
+    _net = build_mlp_graph(4, 6, 3, seed=1)
+    _history = train_mlp(_net, _x_train, _y_train, _x_test, _y_test, epochs=6, batch_size=8, learning_rate=2.0, seed=0)
+    _check_history(_history, 6, [2.0] * 6, 4, 6, 3)
+    assert_true(_history["loss"][-1] < 0.8 * _history["loss"][0],
+                f"the training loss did not go down: {np.round(_history['loss'], 4)} (is train_op run on every minibatch?)")
+    assert_close(_history["test_error"][-1], _error_of(_history["params"], _x_test, _y_test),
+                 "the last test error (recomputed from history['params'] on x_test)", atol=1e-9)
 print("train_mlp: visible checks passed")
 ### BEGIN HIDDEN TESTS
-_net = build_mlp_graph(4, 5, 3, seed=4)
-_x_small, _y_small = _blobs(np.random.default_rng(12), 20)
-with tf.compat.v1.Session(graph=_net["graph"]) as _session:
-    _session.run(_net["init"])
-    _start = {k: v.astype(np.float64) for k, v in _session.run({k: _net[k] for k in _MLP_PARAMS}).items()}
-_history = train_mlp(_net, _x_small, _y_small, _x_test, _y_test, epochs=1, batch_size=20, learning_rate=0.7, seed=5)
-_check_history(_history, 1, [0.7], 4, 5, 3)
-_work = {k: v.copy() for k, v in _start.items()}
-for _key in _MLP_PARAMS:
-    _gradient = numerical_gradient(lambda _: _mlp_numpy(_work, _x_small.astype(np.float64), _y_small, "mse")[1], _work[_key])
-    assert_gradient_close((_start[_key] - to_float_array(_history["params"][_key])) / 0.7, _gradient,
-                          f"one full-batch epoch's change of {_key} divided by the learning rate (it should be "
-                          "the gradient of the loss at the initial weights)", tol=2e-3)
-# Every value of the history is checked, whatever the order of the minibatches: with the rate 0 from epoch 1
-# on, each of epoch 1's minibatches (3 of 8 digits) sees the returned weights, so epoch 1's mean loss is their
-# loss on the whole training set, and both test errors are the fraction of test points they misclassify.
-_net = build_mlp_graph(4, 6, 3, seed=6)
-_x_24, _y_24 = _blobs(np.random.default_rng(13), 24)
-_history = train_mlp(_net, _x_24, _y_24, _x_test, _y_test, epochs=2, batch_size=8,
-                     learning_rate=lambda epoch: 1.5 if epoch == 0 else 0.0, seed=7)
-_check_history(_history, 2, [1.5, 0.0], 4, 6, 3)
-_final = {k: to_float_array(v, f"history['params']['{k}']") for k, v in _history["params"].items()}
-assert_close(_history["loss"][1], _mlp_numpy(_final, _x_24.astype(np.float64), _y_24, "mse")[1],
-             "history['loss'][1], an epoch at the rate 0 (it should be the mean of its minibatch losses, i.e. the "
-             "loss of the returned weights on the 24 training points: a mean over examples, not a sum)", rtol=1e-4)
-_final_error = _error_of(_history["params"], _x_test, _y_test)
-assert_close(_history["test_error"], [_final_error, _final_error],
-             f"history['test_error'] of both epochs (the fraction in [0, 1] of the {len(_x_test)} test points "
-             "misclassified by the weights at the end of the epoch)", atol=1e-9)
+with graded_with(globals(), "train_mlp", ("build_mlp_graph",)):
+    _net = build_mlp_graph(4, 5, 3, seed=4)
+    _x_small, _y_small = _blobs(np.random.default_rng(12), 20)
+    with tf.compat.v1.Session(graph=_net["graph"]) as _session:
+        _session.run(_net["init"])
+        _start = {k: v.astype(np.float64) for k, v in _session.run({k: _net[k] for k in _MLP_PARAMS}).items()}
+    _history = train_mlp(_net, _x_small, _y_small, _x_test, _y_test, epochs=1, batch_size=20, learning_rate=0.7, seed=5)
+    _check_history(_history, 1, [0.7], 4, 5, 3)
+    _work = {k: v.copy() for k, v in _start.items()}
+    for _key in _MLP_PARAMS:
+        _gradient = numerical_gradient(lambda _: _mlp_numpy(_work, _x_small.astype(np.float64), _y_small, "mse")[1], _work[_key])
+        assert_gradient_close((_start[_key] - to_float_array(_history["params"][_key])) / 0.7, _gradient,
+                              f"one full-batch epoch's change of {_key} divided by the learning rate (it should be "
+                              "the gradient of the loss at the initial weights)", tol=2e-3)
+    # Every value of the history is checked, whatever the order of the minibatches: with the rate 0 from epoch 1
+    # on, each of epoch 1's minibatches (3 of 8 digits) sees the returned weights, so epoch 1's mean loss is their
+    # loss on the whole training set, and both test errors are the fraction of test points they misclassify.
+    _net = build_mlp_graph(4, 6, 3, seed=6)
+    _x_24, _y_24 = _blobs(np.random.default_rng(13), 24)
+    _history = train_mlp(_net, _x_24, _y_24, _x_test, _y_test, epochs=2, batch_size=8,
+                         learning_rate=lambda epoch: 1.5 if epoch == 0 else 0.0, seed=7)
+    _check_history(_history, 2, [1.5, 0.0], 4, 6, 3)
+    _final = {k: to_float_array(v, f"history['params']['{k}']") for k, v in _history["params"].items()}
+    assert_close(_history["loss"][1], _mlp_numpy(_final, _x_24.astype(np.float64), _y_24, "mse")[1],
+                 "history['loss'][1], an epoch at the rate 0 (it should be the mean of its minibatch losses, i.e. the "
+                 "loss of the returned weights on the 24 training points: a mean over examples, not a sum)", rtol=1e-4)
+    _final_error = _error_of(_history["params"], _x_test, _y_test)
+    assert_close(_history["test_error"], [_final_error, _final_error],
+                 f"history['test_error'] of both epochs (the fraction in [0, 1] of the {len(_x_test)} test points "
+                 "misclassified by the weights at the end of the epoch)", atol=1e-9)
 print("train_mlp: hidden checks passed (one full-batch epoch is one gradient step; each epoch's mean loss and "
       "test error)")
 ### END HIDDEN TESTS
 # %% [markdown]
 # Now train the network on MNIST (784 inputs, 64 hidden units, 10 outputs) and watch the test error.
-# The goal: **below 10%** after 15 epochs. The next cell takes a few seconds.
+# The goal: **below 12%** after 15 epochs (over the seeds 0 to 19 the course's solution ends between 7.09%
+# and 10.27%: the threshold is more than 1.7 points above its worst seed). When graded, the course's own
+# `build_mlp_graph` is trained this way by your `train_mlp`. The next cell takes a few seconds.
 # %% id=train_mse
 seed_everything(0)
 mse_net = build_mlp_graph(784, 64, 10, loss="mse", seed=0)
@@ -596,16 +642,34 @@ plot_learning_curves({"sigmoid + MSE": mse_history}, metrics=("loss", "test_erro
                      title="Low-level TensorFlow MLP on MNIST")
 plt.show()
 # %% tests id=mlp_accuracy_tests points=2
-# Checks: the sigmoid MLP of cell train_mse has a test error below 10%, recomputed from its trained weights on the 10,000 test digits
-_params = mse_history["params"]
-for _key, _shape in {"W1": (784, 64), "b1": (64,), "W2": (64, 10), "b2": (10,)}.items():
-    check_shape(_params[_key], _shape, f"mse_history['params']['{_key}']")
-_test_error = _error_of(_params, mnist.x_test, mnist.y_test)
-assert_true(_test_error < 0.10,
-            f"the sigmoid MLP's test error is {_test_error:.2%} (computed from its trained weights), the goal is "
-            "below 10%: check the initial weights, the loss (a mean over the minibatch) and that train_op runs "
-            "on every minibatch of every epoch")
-print(f"test error {_test_error:.2%}: below 10%")
+# Checks: the sigmoid MLP of cell train_mse has a test error below 12%, recomputed from its trained weights on the 10,000 test digits (graded: the course's build_mlp_graph trained by your train_mlp, seed 0)
+summary = "MNIST: graded with the course's build_mlp_graph trained by your train_mlp"
+if "build_mlp_graph" not in (globals().get("_mlp_references") or {}):  # your copy: the network trained above
+    _params = mse_history["params"]
+    for _key, _shape in {"W1": (784, 64), "b1": (64,), "W2": (64, 10), "b2": (10,)}.items():
+        check_shape(_params[_key], _shape, f"mse_history['params']['{_key}']")
+    _test_error = _error_of(_params, mnist.x_test, mnist.y_test)
+    assert_true(_test_error < 0.12,
+                f"the sigmoid MLP's test error is {_test_error:.2%} (computed from its trained weights), the goal is "
+                "below 12%: check the initial weights, the loss (a mean over the minibatch) and that train_op runs "
+                "on every minibatch of every epoch")
+    summary = f"test error {_test_error:.2%}: below 12%"
+### BEGIN HIDDEN TESTS
+with graded_with(globals(), "train_mlp", ("build_mlp_graph",)):
+    seed_everything(0)
+    _history = train_mlp(build_mlp_graph(784, 64, 10, loss="mse", seed=0), mnist.x_train, mnist.y_train,
+                         mnist.x_test, mnist.y_test, epochs=15, batch_size=32, learning_rate=1.0, seed=0)
+    _params = _history["params"]
+    for _key, _shape in {"W1": (784, 64), "b1": (64,), "W2": (64, 10), "b2": (10,)}.items():
+        check_shape(_params[_key], _shape, f"history['params']['{_key}'] returned by train_mlp")
+    _test_error = _error_of(_params, mnist.x_test, mnist.y_test)
+    assert_true(_test_error < 0.12,
+                f"trained by your train_mlp (15 epochs, batches of 32, rate 1.0), the sigmoid MLP's test error is "
+                f"{_test_error:.2%} (computed from its trained weights), the goal is below 12%: check that train_op "
+                "runs on every minibatch of every epoch, with the learning rate fed")
+summary = f"test error {_test_error:.2%} with your train_mlp: below 12%"
+### END HIDDEN TESTS
+print(summary)
 # %% [markdown]
 # ### B.3 Optional parts: a learning-rate schedule, and softmax with cross-entropy
 #
@@ -759,6 +823,25 @@ def preprocess_housing(train_df, test_df):
     return X_train, X_test, Y_train, Y_test, classes
 # %% tests id=preprocess_tests points=3
 # Checks: preprocess_housing's shapes, classes, one-hot labels and training-split scaling; hidden: the test split is imputed and scaled with the training statistics, and never changes X_train
+### BEGIN HIDDEN TESTS
+# The course's own preprocess_housing, defined before any student code of this cell runs: the accuracy test of
+# build_classifier runs with it (graded_with), so that a bug in preprocess_housing costs only its own points.
+def _ref_preprocess_housing(train_df, test_df):
+    _features = [c for c in train_df.columns if c != "ocean_proximity"]
+    _medians = train_df[_features].median()
+    _train = train_df[_features].fillna(_medians).to_numpy(np.float64)
+    _test = test_df[_features].fillna(_medians).to_numpy(np.float64)
+    _mean, _std = _train.mean(axis=0), _train.std(axis=0)
+    _classes = sorted(train_df["ocean_proximity"].unique())
+    _index = {name: i for i, name in enumerate(_classes)}
+    _one_hot = np.eye(len(_classes), dtype=np.float32)
+    return (((_train - _mean) / _std).astype(np.float32), ((_test - _mean) / _std).astype(np.float32),
+            _one_hot[train_df["ocean_proximity"].map(_index).to_numpy()],
+            _one_hot[test_df["ocean_proximity"].map(_index).to_numpy()], _classes)
+
+
+_mlp_references = dict(globals().get("_mlp_references") or {}, preprocess_housing=_ref_preprocess_housing)
+### END HIDDEN TESTS
 _HOUSING_FEATURES = [c for c in housing.columns if c != "ocean_proximity"]
 
 def _check_preprocess_shapes(result, train, test):
@@ -830,6 +913,9 @@ print("preprocess_housing: hidden checks passed (400 training districts with mis
 # `categorical_crossentropy` loss (the labels are one-hot), an optimizer of your choice and the
 # `accuracy` metric. The next cells train it for 12 epochs, logging every epoch for TensorBoard, and
 # the model's graph for TensorBoard's **Graphs** tab (the forward pass traced by `tf.function`).
+# The graded goal: a test accuracy of at least **85%** (over the seeds 0 to 9 the course's solution reaches
+# between 0.8922 and 0.9128: the threshold is more than 0.04 below its worst seed). When graded, your
+# `build_classifier` is trained this way on the course's own `preprocess_housing`.
 # %% solution id=build_classifier
 def build_classifier(n_features, n_classes):
     """A compiled Keras classifier.
@@ -859,10 +945,11 @@ def _check_classifier(n_features, n_classes):
     assert_true(getattr(model, "optimizer", None) is not None and bool(getattr(model, "compiled", False)),
                 "the model is not compiled: call model.compile(optimizer=..., loss='categorical_crossentropy', "
                 "metrics=['accuracy'])")
-    kernels = [w for w in model.trainable_weights if len(w.shape) == 2]
-    assert_true(len(kernels) >= 2, f"the model has {len(kernels)} weight matri(x/ces): it needs at least one hidden layer")
     x = np.random.default_rng(n_features).normal(size=(7, n_features)).astype(np.float32)
     probabilities = check_shape(model.predict(x, verbose=0), (7, n_classes), "the model's output on 7 examples")
+    # counted once the model has run: a Sequential model given no keras.Input has its weights from its first call
+    kernels = [w for w in model.trainable_weights if len(w.shape) == 2]
+    assert_true(len(kernels) >= 2, f"the model has {len(kernels)} weight matri(x/ces): it needs at least one hidden layer")
     assert_true(bool((probabilities >= 0).all()), "the model's outputs should be probabilities (softmax), some are negative")
     assert_close(probabilities.sum(axis=1), np.ones(7), "the sum of each row of probabilities (softmax output)", rtol=1e-4)
 
@@ -899,18 +986,36 @@ print(f"Keras classifier: test accuracy {ocean_accuracy:.4f}")
 plot_confusion_matrix(Y_test.argmax(axis=1), ocean_predictions, classes, title=f"Keras MLP, test accuracy {ocean_accuracy:.3f}")
 plt.show()
 # %% tests id=housing_accuracy_tests points=2
-# Checks: the classifier trained in cell train_ocean reaches a test accuracy of at least 85% on the test districts (labels read from test_df)
+# Checks: the classifier trained in cell train_ocean reaches a test accuracy of at least 85% on the test districts (labels read from test_df) (graded: your build_classifier trained as in cell train_ocean on the course's preprocess_housing, seed 0)
 _labels = sorted(train_df["ocean_proximity"].unique())
-assert_true(list(classes) == _labels, f"classes should be {_labels}, got {classes}")
 _truth = test_df["ocean_proximity"].map({c: i for i, c in enumerate(_labels)}).to_numpy()
-_probabilities = check_shape(ocean_model.predict(X_test, verbose=0), (len(test_df), len(_labels)),
-                             "ocean_model's predictions on X_test")
-_accuracy = float(np.mean(_probabilities.argmax(axis=1) == _truth))
-assert_true(_accuracy >= 0.85,
-            f"the ocean-proximity classifier's test accuracy is {_accuracy:.2%}, the goal is at least 85% "
-            "(a linear model reaches about 80%: hidden layers need a non-linear activation, and the inputs "
-            "must be standardised)")
-print(f"test accuracy {_accuracy:.2%}: at least 85%")
+summary = "ocean proximity: graded with your build_classifier on the course's preprocess_housing"
+if "preprocess_housing" not in (globals().get("_mlp_references") or {}):  # your copy: the model trained above
+    assert_true(list(classes) == _labels, f"classes should be {_labels}, got {classes}")
+    _probabilities = check_shape(ocean_model.predict(X_test, verbose=0), (len(test_df), len(_labels)),
+                                 "ocean_model's predictions on X_test")
+    _accuracy = float(np.mean(_probabilities.argmax(axis=1) == _truth))
+    assert_true(_accuracy >= 0.85,
+                f"the ocean-proximity classifier's test accuracy is {_accuracy:.2%}, the goal is at least 85% "
+                "(a linear model reaches about 80%: hidden layers need a non-linear activation, and the inputs "
+                "must be standardised)")
+    summary = f"test accuracy {_accuracy:.2%}: at least 85%"
+### BEGIN HIDDEN TESTS
+with graded_with(globals(), "build_classifier", ("preprocess_housing",)):
+    _Xc_train, _Xc_test, _Yc_train, _Yc_test, _classes = preprocess_housing(train_df, test_df)
+    seed_everything(0)
+    _model = build_classifier(_Xc_train.shape[1], len(_classes))
+    _model.fit(_Xc_train, _Yc_train, epochs=12, batch_size=128, validation_split=0.1, verbose=0)
+    _probabilities = check_shape(_model.predict(_Xc_test, verbose=0), (len(test_df), len(_labels)),
+                                 "the predictions of your build_classifier's model on the test districts")
+    _accuracy = float(np.mean(_probabilities.argmax(axis=1) == _truth))
+    assert_true(_accuracy >= 0.85,
+                f"trained as in cell train_ocean (12 epochs, batches of 128), your build_classifier's model reaches "
+                f"a test accuracy of {_accuracy:.2%}, the goal is at least 85% (a linear model reaches about 80%: "
+                "hidden layers need a non-linear activation)")
+summary = f"test accuracy {_accuracy:.2%} with your build_classifier: at least 85%"
+### END HIDDEN TESTS
+print(summary)
 # %% [markdown]
 # ### C.3 A traditional baseline
 #
@@ -1014,11 +1119,12 @@ def _check_regressor(n_features, seed):
     assert_true(isinstance(model, keras.Model), f"build_regressor should return a keras.Model, got {type(model).__name__}")
     assert_true(getattr(model, "optimizer", None) is not None and bool(getattr(model, "compiled", False)),
                 "the model is not compiled: call model.compile(optimizer=..., loss='mse')")
-    kernels = [w for w in model.trainable_weights if len(w.shape) == 2]
-    assert_true(len(kernels) >= 2, f"the model has {len(kernels)} weight matri(x/ces): it needs at least one hidden layer")
     rng = np.random.default_rng(seed)
     x, y = rng.normal(size=(11, n_features)).astype(np.float32), rng.normal(3.0, 2.0, size=(11, 1)).astype(np.float32)
     predicted = to_float_array(model.predict(x, verbose=0), "the model's predictions")
+    # counted once the model has run: a Sequential model given no keras.Input has its weights from its first call
+    kernels = [w for w in model.trainable_weights if len(w.shape) == 2]
+    assert_true(len(kernels) >= 2, f"the model has {len(kernels)} weight matri(x/ces): it needs at least one hidden layer")
     assert_true(predicted.size == 11, f"the model should give one value per example: {predicted.shape} for 11 examples")
     loss = float(np.ravel(model.evaluate(x, y, batch_size=11, verbose=0))[0])
     assert_close(loss, np.mean((predicted.reshape(11, 1) - y) ** 2),
