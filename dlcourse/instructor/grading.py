@@ -232,6 +232,10 @@ def _grade_on_cluster(client, todo, root, limits, sandboxed, writer, progress, w
     with _interrupt_flag() as interrupted:
         for future in stream:
             job, lane = by_key.pop(future.key)
+            if not interrupted.is_set():  # the lane's next job first: its worker must not wait for the writer
+                following_job, following = plan.next_for(lane)
+                if following_job is not None:
+                    submit(lane, following_job, following)
             try:
                 result = future.result()
             except Exception as error:  # noqa: BLE001 - reported as this submission's internal error
@@ -241,9 +245,6 @@ def _grade_on_cluster(client, todo, root, limits, sandboxed, writer, progress, w
             bar.write(f"[grade] {_result_line(job, record)}", file=sys.stdout)
             if interrupted.is_set():
                 raise KeyboardInterrupt("grading interrupted (Ctrl-C): the submissions written so far are kept")
-            following_job, following = plan.next_for(lane)
-            if following_job is not None:
-                submit(lane, following_job, following)
     bar.close()
 
 
