@@ -1,4 +1,4 @@
-"""dlcourse/instructor/bench.py: the machine's CPU counter and the report's table and goals (the timings
+"""dlcourse/instructor/bench.py: the machine's CPU counter, a real kernel's start-up CPU, and the report's table and goals (the timings
 themselves are measured by ``./course bench``; its figures are in the README)."""
 
 import time
@@ -44,3 +44,23 @@ def test_writer_seconds_rewrites_the_records_of_a_graded_course(tmp_path):
     from dlcourse.instructor.bench import writer_seconds
 
     assert writer_seconds(tmp_path) == (0.0, 0.0), "a course without records costs the writer nothing"
+
+
+def test_report_says_what_share_of_a_submission_its_kernel_start_costs():
+    figures = dict(FIGURES, kernel_cpu=1.5, kernel_cpu_bare=0.3)
+    lines = report(figures, students=10)
+    assert any("| 1.50 / 0.30 |" in line for line in lines), lines
+    share = [line for line in lines if line.startswith("Each submission")]
+    # grade_1 spent 60 CPU-s on 10 submissions: 6 CPU-s each, 1.5 of them the kernel's start (25%)
+    assert share and "cost 6.00 CPU-s, of which 1.50 (25%)" in share[0], share
+
+
+def test_kernel_start_cpu_counts_the_imports_of_a_real_sandboxed_kernel(tmp_path):
+    from dlcourse.instructor.bench import kernel_start_cpu_seconds
+
+    bare = kernel_start_cpu_seconds([], tmp_path, starts=1)
+    with_numpy = kernel_start_cpu_seconds(["numpy", "matplotlib.pyplot"], tmp_path, starts=1)
+    assert 0.05 < bare < 5, f"a bare grading kernel's start counted as {bare:.2f} CPU-s"
+    assert with_numpy > bare + 0.05, (f"importing numpy and matplotlib counted as {with_numpy:.2f} CPU-s against "
+                                      f"{bare:.2f} for nothing: the kernel's own CPU is not what is read")
+    assert list(tmp_path.iterdir()) == [], "the kernels' scratch folders must be removed"

@@ -9,6 +9,10 @@ Every figure is a wall time on this machine, with the sandbox on for the course'
 5. one complete submission of the five practicals (the correct samples) with ``--workers 1`` and 6. ``2``,
    next to the bare execution of each of its five notebooks (their sum and the longest).
 
+7. the CPU one sandboxed grading kernel of practical 1 spends to start, with the assignment's libraries
+   imported and with nothing preloaded (the kernel process's own CPU): the share of a submission's CPU that
+   a fork server of pre-imported kernels would save.
+
 It then prints the goals of the grading-speed issue as measured ratios. Each grading run is the real
 command line in a child process (``python -m dlcourse.instructor.cli grade``), on a copy of the course.
 
@@ -21,6 +25,7 @@ most n / c times faster with more.
 
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,10 +34,12 @@ from pathlib import Path
 
 import nbformat
 
-from dlcourse.instructor.config import ROOT, assignments_present, tool_environment
+from dlcourse.instructor.config import DEFAULT_LIMITS, ROOT, assignments_present, tool_environment
+from dlcourse.instructor.kernels import GradingKernel
 from dlcourse.instructor.nbgrader_course import autograde, make_course
 from dlcourse.instructor.notebooks import execute_notebook
 from dlcourse.instructor.samples import sample_notebooks
+from dlcourse.instructor.submission import first_preload
 
 FIRST = "01_computational_graph"
 
@@ -93,6 +100,26 @@ def course_grade_seconds(course, submitted, workers):
     return seconds
 
 
+def process_cpu_seconds(pid):
+    """CPU seconds (user + system) process ``pid`` has spent so far (Linux ``/proc/<pid>/stat``)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()  # the name, in parentheses, may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def kernel_start_cpu_seconds(preload, workdir, starts=3):
+    """Median CPU seconds one sandboxed grading kernel spends from its start to ready, guard installed and
+    ``preload`` imported (the kernel process's own CPU, not the grader's); the kernel is then stopped."""
+    spent = []
+    for _ in range(starts):
+        kernel = GradingKernel(workdir, preload, True, DEFAULT_LIMITS)
+        try:
+            spent.append(process_cpu_seconds(kernel.manager.sandbox.main_pid()))
+        finally:
+            kernel.stop()
+    return statistics.median(spent)
+
+
 def machine_cpu_seconds():
     """CPU seconds the whole machine has spent since boot (user, nice, system, irq, softirq; Linux)."""
     with open("/proc/stat", encoding="ascii") as stat:
@@ -149,6 +176,10 @@ def measure(students=10, five=True, log=print):
                 figures["writer_row"], figures["writer_page"] = writer_seconds(course)
                 log(f"[bench] the single writer per submission: gradebook row {figures['writer_row']:.3f} s, "
                     f"feedback page {figures['writer_page']:.3f} s")
+        figures["kernel_cpu"] = kernel_start_cpu_seconds(first_preload(ROOT, FIRST), workdir)
+        figures["kernel_cpu_bare"] = kernel_start_cpu_seconds([], workdir)
+        log(f"[bench] a grading kernel's start: {figures['kernel_cpu']:.2f} CPU-s with practical 1's libraries, "
+            f"{figures['kernel_cpu_bare']:.2f} CPU-s with nothing preloaded")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return figures
@@ -189,9 +220,17 @@ def report(figures, students=10):
     for name, value, sense, target in goals:
         met = value <= target if sense == "<=" else value >= target
         lines.append(f"| {name} | {value:.2f} | {sense} {target:g} | {'yes' if met else 'NO'} |")
+    if "kernel_cpu" in figures:
+        lines.append(f"| one sandboxed grading kernel's start, practical 1's libraries imported / nothing preloaded "
+                     f"(the kernel's own CPU-s) | | {figures['kernel_cpu']:.2f} / {figures['kernel_cpu_bare']:.2f} | |")
     if "grade_1" in cpu:
         busy = cpu["grade_1"] / one
         cores = os.cpu_count() or 1
         lines += ["", f"With 1 worker the run kept {busy:.2f} of this machine's {cores} cores busy: for the same CPU "
                       f"work, more workers can make it at most {cores / busy:.2f} x faster on this machine."]
+    if "kernel_cpu" in figures and "grade_1" in cpu:
+        per_submission = cpu["grade_1"] / students
+        lines += [f"Each submission of the batch cost {per_submission:.2f} CPU-s, of which {figures['kernel_cpu']:.2f} "
+                  f"({figures['kernel_cpu'] / per_submission:.0%}) its kernel's start and imports: what a fork server "
+                  "of pre-imported kernels would save."]
     return lines
