@@ -1,5 +1,5 @@
-"""dlcourse/instructor/bench.py: the machine's CPU counter, a real kernel's start-up CPU, and the report's table and goals (the timings
-themselves are measured by ``./course bench``; its figures are in the README)."""
+"""dlcourse/instructor/bench.py: the machine's CPU counter, a real kernel's start-up CPU, and the report's
+table and goals (the timings themselves are measured by ``./course bench``; its figures are in the README)."""
 
 import time
 
