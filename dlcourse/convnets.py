@@ -78,6 +78,26 @@ def check_probabilities(probabilities, name):
                          "the output layer needs activation='softmax' (10 classes, rows summing to 1)")
 
 
+def declared_input_shape(model):
+    """The shape of the one input a Keras model declares, batch dimension dropped (None for a dimension of
+    any size), or None when it declares none yet (a Sequential without ``keras.Input``, a subclassed model)."""
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        return None
+    if not inputs or len(inputs) != 1:
+        return None
+    return tuple(inputs[0].shape)[1:]
+
+
+def input_shape_contradiction(declared, expected):
+    """True when a declared input shape cannot be the expected one: a known size differs. Axes of size 1
+    are ignored ((28, 28) declares the same images as (28, 28, 1)); None matches any size."""
+    if None in declared:
+        return len(declared) == len(expected) and any(d is not None and d != e for d, e in zip(declared, expected))
+    return [d for d in declared if d != 1] != [e for e in expected if e != 1]
+
+
 def check_classifier(model, name, n_classes=10, input_shape=(28, 28, 1), seed=0):
     """Check a compiled MNIST classifier: input and output shapes, softmax outputs, sparse cross-entropy loss.
 
@@ -87,6 +107,13 @@ def check_classifier(model, name, n_classes=10, input_shape=(28, 28, 1), seed=0)
     - the class names of its layers (nested models flattened).
     """
     check_keras_model(model, name)
+    declared = declared_input_shape(model)
+    if declared is not None and input_shape_contradiction(declared, tuple(input_shape)):
+        shown = ", ".join(["N"] + [str(d) for d in declared])
+        raise CheckError(f"{name} declares inputs of shape ({shown}), but the images are "
+                         f"(N, {', '.join(str(d) for d in input_shape)}): declare "
+                         f"keras.Input(shape={tuple(input_shape)}) (Keras may still run such a model on the "
+                         "images, by accident of the layers' sizes)")
     rng = _default_rng(seed)
     batch = rng.uniform(0, 1, size=(5,) + tuple(input_shape)).astype(_float32)
     probabilities = check_shape(model_outputs(model, batch, name), (5, n_classes),
