@@ -1462,11 +1462,12 @@ for small, large in ((1, 2), (1, 10), (10, 100), (100, 1000), (1000, 60000), (1,
 # size in practice, and what does a larger minibatch change for the training itself?
 #
 # ### BEGIN SOLUTION
-# The time does not fall like 1/B (the dashed line): ten times larger minibatches make the pass about
-# 3 times faster from B = 1 to 10 and less than 2 times faster from 10 to 100; from 100 to 1,000 the
-# ratio is about 1, and 60,000 examples at once are slower than 1,000 at a time (ratio below 1). The best
-# minibatches are only between 4 and 7 times faster than B = 1 (the last column), where 1/B would promise
-# 60,000 times. The reason is
+# The time does not fall like 1/B (the dashed line): ten times larger minibatches make the pass only
+# about two or three times faster from B = 1 to 10 and again from 10 to 100, never ten times (the printed
+# ratios; they change a little from run to run, as timings do); from 100 to 1,000 the ratio is about 1,
+# and 60,000 examples at once are slower than 1,000 at a time (ratio below 1). The best minibatches are
+# only about 4 to 7 times faster than B = 1 (the last column), where 1/B would promise 60,000 times. The
+# reason is
 # a fixed cost per call of `propagate` (Python calls, NumPy's dispatch and small allocations, for five
 # layers and the softmax), estimated in the table at several times the arithmetic of one example: with
 # B = 1 it is paid for every example and dominates; with a few tens of examples per call it is spread
