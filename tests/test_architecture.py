@@ -134,3 +134,21 @@ def test_no_pipeline_function_is_longer_than_60_lines():
                 if length > 60:
                     long.append(f"{name}.{node.name}: {length} lines")
     assert not long, "split these functions (one concern each):\n" + "\n".join(long)
+
+
+def test_instructor_commands_skip_the_iri_grammar_and_still_validate_notebooks():
+    # dlcourse/instructor/__init__.py marks rfc3987_syntax absent: its Lark grammar cost 0.8-1.5 CPU-s at the
+    # start of every command. nbformat must still reject an invalid notebook.
+    import subprocess
+    import sys
+
+    code = ("import sys, dlcourse.instructor.cli, nbformat\n"
+            "print('lark' in sys.modules, sys.modules.get('rfc3987_syntax'))\n"
+            "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')])\n"
+            "nbformat.validate(nb)\n"
+            "nb.cells[0]['cell_type'] = 'nonsense'\n"
+            "try:\n    nbformat.validate(nb)\nexcept nbformat.ValidationError:\n    print('rejected')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["False", "None", "rejected"], (
+        f"after importing the CLI: lark loaded / rfc3987_syntax / an invalid notebook: {result.stdout!r}")
