@@ -64,3 +64,10 @@ def test_kernel_start_cpu_counts_the_imports_of_a_real_sandboxed_kernel(tmp_path
     assert with_numpy > bare + 0.05, (f"importing numpy and matplotlib counted as {with_numpy:.2f} CPU-s against "
                                       f"{bare:.2f} for nothing: the kernel's own CPU is not what is read")
     assert list(tmp_path.iterdir()) == [], "the kernels' scratch folders must be removed"
+
+
+def test_the_kernel_start_row_is_in_the_table_of_work_not_in_the_goals():
+    lines = report(dict(FIGURES, kernel_cpu=1.5, kernel_cpu_bare=0.3), students=10)
+    row = next(i for i, line in enumerate(lines) if "grading kernel's start" in line)
+    goals = next(i for i, line in enumerate(lines) if line.startswith("| goal |"))
+    assert row < goals, lines
