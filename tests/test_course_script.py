@@ -5,6 +5,7 @@ import os
 import subprocess
 import time
 
+from dlcourse.instructor.sandbox import _status  # /proc/<pid>/status as a dict, None once gone
 from harness import ROOT
 
 
@@ -13,13 +14,8 @@ def waiting_in_flock(pid, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for entry in os.listdir("/proc"):
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
-                    text = stat.read()
-            except (OSError, ValueError):
-                continue
-            name, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
-            if name == "flock" and int(rest[1]) == pid:
+            fields = _status(int(entry)) if entry.isdigit() else None
+            if fields and fields.get("Name") == "flock" and fields.get("PPid") == str(pid):
                 return True
         time.sleep(0.05)
     return False
