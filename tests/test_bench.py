@@ -47,27 +47,33 @@ def test_writer_seconds_rewrites_the_records_of_a_graded_course(tmp_path):
 
 
 def test_report_says_what_share_of_a_submission_its_kernel_start_costs():
-    figures = dict(FIGURES, kernel_cpu=1.5, kernel_cpu_bare=0.3)
+    figures = dict(FIGURES, kernel_cpu=1.5, kernel_cpu_exec=2.0, kernel_cpu_bare=0.3)
     lines = report(figures, students=10)
-    assert any("| 1.50 / 0.30 |" in line for line in lines), lines
+    assert any("| 1.50 / 2.00; 0.30 |" in line for line in lines), lines
     share = [line for line in lines if line.startswith("Each submission")]
     # grade_1 spent 60 CPU-s on 10 submissions: 6 CPU-s each, 1.5 of them the kernel's start (25%)
     assert share and "cost 6.00 CPU-s, of which 1.50 (25%)" in share[0], share
+    assert "0.50 CPU-s more" in share[0], share
 
 
 def test_kernel_start_cpu_counts_the_imports_of_a_real_sandboxed_kernel(tmp_path):
     from dlcourse.instructor.bench import kernel_start_cpu_seconds
 
-    bare = kernel_start_cpu_seconds([], tmp_path, starts=1)
-    with_numpy = kernel_start_cpu_seconds(["numpy", "matplotlib.pyplot"], tmp_path, starts=1)
+    libraries = ["numpy", "matplotlib.pyplot"]
+    bare = kernel_start_cpu_seconds([], tmp_path, forked=False, starts=1)
+    with_numpy = kernel_start_cpu_seconds(libraries, tmp_path, forked=False, starts=1)
+    forked = kernel_start_cpu_seconds(libraries, tmp_path, forked=True, starts=2)
     assert 0.05 < bare < 5, f"a bare grading kernel's start counted as {bare:.2f} CPU-s"
     assert with_numpy > bare + 0.05, (f"importing numpy and matplotlib counted as {with_numpy:.2f} CPU-s against "
                                       f"{bare:.2f} for nothing: the kernel's own CPU is not what is read")
+    assert 0.0 < forked < with_numpy - 0.05, (
+        f"a kernel forked with numpy and matplotlib imported cost {forked:.2f} CPU-s, one started by exec "
+        f"{with_numpy:.2f}: the fork server saves nothing, or the forked kernel's CPU is not what is read")
     assert list(tmp_path.iterdir()) == [], "the kernels' scratch folders must be removed"
 
 
 def test_the_kernel_start_row_is_in_the_table_of_work_not_in_the_goals():
-    lines = report(dict(FIGURES, kernel_cpu=1.5, kernel_cpu_bare=0.3), students=10)
+    lines = report(dict(FIGURES, kernel_cpu=1.5, kernel_cpu_exec=2.0, kernel_cpu_bare=0.3), students=10)
     row = next(i for i, line in enumerate(lines) if "grading kernel's start" in line)
     goals = next(i for i, line in enumerate(lines) if line.startswith("| goal |"))
     assert row < goals, lines

@@ -15,7 +15,8 @@ _sys.modules.setdefault("rfc3987_syntax", None)
 
 LAYERS = [
     ["config", "sandbox", "mathjax", "pysource"],  # facts; the sandbox; where MathJax is; thread-safe parsing
-    ["markers", "notebooks", "execution"],        # the marker grammar; running nbgrader, notebooks and cells
+    ["markers", "notebooks", "execution",         # the marker grammar; running nbgrader, notebooks and cells
+     "forkserver"],                               # sandboxed kernels forked from pre-imported libraries
     ["nbgrader_ext", "lessons", "records", "guard", "exchange", "lms",  # + tamper evidence; exchange; LMS files
      "mutation", "cellflow"],                     # mutation operators; how an answer flows through the cells
     ["nbgrader_course", "inspection", "kernels", "gradebook", "validate",  # stock nbgrader; checks; kernels; ...

@@ -15,6 +15,7 @@ from jupyter_client import KernelManager
 
 from dlcourse.instructor.config import KERNEL_ENV, KERNEL_NAME, ROOT, GradingLimits
 from dlcourse.instructor.execution import KernelSession
+from dlcourse.instructor.forkserver import ForkedSandboxedKernelManager, fork_server
 from dlcourse.instructor.guard import AuditReader, bootstrap_code, new_runner_name, new_secret
 from dlcourse.instructor.sandbox import SandboxedKernelManager, SandboxLimits
 
@@ -38,15 +39,17 @@ class GradingKernel:
 
     Inputs:
     - workdir: where the scratch folder is made; preload: module names to import before student code;
-      sandboxed: run it in the sandbox (False only for --no-sandbox); limits: the submission's limits.
+      sandboxed: run it in the sandbox (False only for --no-sandbox); limits: the submission's limits;
+      forked: fork a sandboxed kernel from the grading process's fork server of ``preload`` (forkserver.py:
+      the libraries imported once per run, not once per kernel), False to start it the usual way.
     """
 
-    def __init__(self, workdir, preload, sandboxed, limits: GradingLimits):
+    def __init__(self, workdir, preload, sandboxed, limits: GradingLimits, forked=True):
         self.scratch = Path(tempfile.mkdtemp(prefix="k-", dir=workdir))
         self.sandboxed, self.secret, self.runner_name = sandboxed, new_secret(), new_runner_name()
         read_fd, write_fd = os.pipe()
         try:
-            self.manager = self._manager(limits)
+            self.manager = self._manager(limits, preload, forked)
             # the kernel process's own stdout/stderr (library start-up logs) are not cell outputs: dropped
             self.manager.start_kernel(pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                       **({} if sandboxed else {"cwd": str(self.scratch)}))
@@ -67,12 +70,17 @@ class GradingKernel:
             self.stop()
             raise KernelStartError(f"the grading kernel did not start: {error}") from error
 
-    def _manager(self, limits):
-        if self.sandboxed:
-            return SandboxedKernelManager(scratch=str(self.scratch), limits=sandbox_limits(limits),
-                                          package_folder=str(ROOT / "dlcourse"), data_folder=str(ROOT / "data"),
-                                          extra_env=dict(KERNEL_ENV))
-        return KernelManager(kernel_name=KERNEL_NAME)
+    def _manager(self, limits, preload, forked):
+        if not self.sandboxed:
+            return KernelManager(kernel_name=KERNEL_NAME)
+        options = dict(scratch=str(self.scratch), limits=sandbox_limits(limits), package_folder=str(ROOT / "dlcourse"),
+                       data_folder=str(ROOT / "data"), extra_env=dict(KERNEL_ENV))
+        if not forked:
+            return SandboxedKernelManager(**options)
+        manager = ForkedSandboxedKernelManager(fork_server=None, **options)
+        # the fork server is chosen by the kernels' environment, which only the open sandbox knows
+        manager.fork_server = fork_server(preload, manager._open_sandbox().environment())
+        return manager
 
     def _install_guard(self, audit_fd, preload):
         secret_path = self.scratch / SECRET_NAME

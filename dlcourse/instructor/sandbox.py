@@ -648,16 +648,22 @@ class Sandbox:
         """One line: how memory, processes and CPU are limited in this sandbox."""
         return _describe(self._cgroups, self.use_cgroups)
 
+    def rlimits(self):
+        """{prlimit option name: value} of every process of this sandbox (RLIMIT_AS without a memory cgroup)."""
+        rlimits = {"fsize": self.limits.file_size_bytes, "core": 0, "nproc": self.limits.max_processes}
+        if "memory" not in (self._cgroups.folders if self._cgroups else {}):
+            rlimits["as"] = self.limits.memory_bytes
+        return rlimits
+
+    def procs_files(self):
+        """The cgroup.procs files a process writes its pid into to join this sandbox's cgroups."""
+        return self._cgroups.procs_files if self._cgroups else []
+
     def command(self, argv):
         """The host command line that runs ``argv`` inside this (open) sandbox."""
         if not self.is_open:
             raise SandboxError("open the sandbox first (Sandbox.open or a with block)")
-        cgroups = self._cgroups.folders if self._cgroups else {}
-        rlimits = {"fsize": self.limits.file_size_bytes, "core": 0, "nproc": self.limits.max_processes}
-        if "memory" not in cgroups:
-            rlimits["as"] = self.limits.memory_bytes
-        procs = self._cgroups.procs_files if self._cgroups else []
-        return launcher_argv(procs, rlimits, _tool("prlimit")) + bwrap_argv(
+        return launcher_argv(self.procs_files(), self.rlimits(), _tool("prlimit")) + bwrap_argv(
             argv, bwrap=_tool("bwrap"), setpriv=_tool("setpriv"), scratch=self.scratch,
             read_only=self.read_only, env=self.environment(), cwd=self.cwd, uid=self.uid,
             passwd_file=self._state / "passwd", group_file=self._state / "group",
@@ -1037,6 +1043,10 @@ class SandboxedKernelManager(KernelManager):
             self.provisioner._record()
             return self.provisioner.exit_status
         return None
+
+    def kernel_pid(self):
+        """Host pid of the kernel process while it runs, else None."""
+        return self.sandbox.main_pid() if self.sandbox is not None else None
 
     def hand_over(self, path):
         """Give a file or folder copied into the scratch folder after start to the kernel's uid."""
