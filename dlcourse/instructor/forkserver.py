@@ -37,11 +37,14 @@ the kernel imports them itself after the fork, as before. A fork server that wou
 declines, and its kernels start the usual way.
 """
 
+import atexit
 import ctypes
+import importlib.util
 import json
 import os
 import resource
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -182,7 +185,8 @@ def _start_kernel(request, audit_fd, report_fd, control):
         argv = request["argv"]
         if "ipykernel_launcher" not in argv:
             raise ForkServerError(f"a forked kernel runs ipykernel_launcher, not {argv}")
-        sys.argv = ["ipykernel_launcher", *argv[argv.index("ipykernel_launcher") + 1:]]
+        launcher = importlib.util.find_spec("ipykernel_launcher").origin  # sys.argv[0] of `python -m` it
+        sys.argv = [launcher, *argv[argv.index("ipykernel_launcher") + 1:]]
         from ipykernel import kernelapp
         os.close(report_fd)  # end of file: the kernel is set up
     except BaseException:  # noqa: BLE001 - whatever went wrong is reported, then this process ends
@@ -433,7 +437,6 @@ class ForkServer:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        import shutil
         shutil.rmtree(self.home, ignore_errors=True)
 
 
@@ -445,6 +448,8 @@ def fork_server(preload, env):
     every worker thread; None when it declined or cannot run)."""
     key = (tuple(fork_preload(preload)), tuple(sorted((k, v) for k, v in env.items() if k != "HOME")))
     with _servers_lock:
+        if not _servers:
+            atexit.register(close_fork_servers)  # their HOME folders go with the grading process
         server = _servers.get(key)
         if server is None or not server.ready:
             server = _servers[key] = ForkServer(preload, env)
