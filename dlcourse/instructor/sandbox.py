@@ -55,6 +55,10 @@ How, and why this way (measured on the course's machines: Debian 12, bubblewrap 
   in the namespace; ``Sandbox.kill`` also kills every member of the cgroups and every process of the
   private uid, until none is left.
 
+Grading kernels are usually not started by ``python -m ipykernel_launcher`` inside but forked from a fork
+server that imported their libraries once (forkserver.py): bwrap then runs a placeholder, and the forked
+kernel joins the placeholder's cgroups and namespaces and drops its privileges as setpriv does.
+
 The instructor passes ``--no-sandbox`` to grade without it (``NO_SANDBOX_WARNING`` is printed once).
 Never write into the scratch folder from outside once student code has run there: it may hold
 symbolic links planted by the student (this module itself only chowns with ``follow_symlinks=False``
