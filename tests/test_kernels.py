@@ -1,6 +1,7 @@
 """dlcourse/instructor/kernels.py's pool: which kernels it warms (a kernel started for nothing costs its
-imports' CPU; a missing one makes the next notebook wait). Kernels are stand-ins here: the sandboxed ones
-are tested in tests/test_sandbox.py and through grading."""
+imports' CPU; a missing one makes the next notebook wait). Kernels are stand-ins here, but for the last test
+(a real grading kernel is forked from the fork server); the sandbox itself is tested in tests/test_sandbox.py,
+tests/test_forkserver.py and through grading."""
 
 from dlcourse.instructor.config import DEFAULT_LIMITS
 from dlcourse.instructor.kernels import KernelPool
@@ -57,3 +58,30 @@ def test_close_stops_the_warm_kernels(tmp_path):
     warm = pool._warm[("numpy",)].result()
     pool.close()
     assert warm.stopped, "close() left a warm kernel running"
+
+
+def test_a_sandboxed_grading_kernel_is_forked_and_a_tensorflow_one_still_starts(tmp_path):
+    import pytest
+
+    from dlcourse.instructor.kernels import GradingKernel
+    from dlcourse.instructor.sandbox import sandbox_problem
+
+    problem = sandbox_problem()
+    if problem and "bwrap" in problem:
+        pytest.skip(problem)
+    kernel = GradingKernel(tmp_path, ["numpy", "dlcourse.checks"], True, DEFAULT_LIMITS)
+    try:
+        assert kernel.manager.provisioner.kernel is not None, "grading kernels must be forked from the fork server"
+        run = kernel.session.run("import numpy, sys\nprint(numpy.ones(3).sum(), 'torch' in sys.modules)", 60)
+        assert run.status == "ok" and "3.0" in str(run.outputs), run.outputs
+    finally:
+        kernel.stop()
+    # TensorFlow is imported by the forked kernel itself, never by the fork server
+    kernel = GradingKernel(tmp_path, ["tensorflow", "numpy"], True, DEFAULT_LIMITS)
+    try:
+        assert "tensorflow" not in kernel.manager.fork_server.preload
+        run = kernel.session.run("import tensorflow as tf\nprint(float(tf.reduce_sum(tf.ones(3))))", 120)
+        assert run.status == "ok" and "3.0" in str(run.outputs), run.outputs
+    finally:
+        kernel.stop()
+    assert list(tmp_path.iterdir()) == [], "the kernels' scratch folders must be removed"
