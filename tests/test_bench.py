@@ -1,7 +1,12 @@
 """dlcourse/instructor/bench.py: the machine's CPU counter, a real kernel's start-up CPU, and the report's
 table and goals (the timings themselves are measured by ``./course bench``; its figures are in the README)."""
 
+import shutil
+import tempfile
 import time
+from pathlib import Path
+
+import pytest
 
 from dlcourse.instructor.bench import machine_cpu_seconds, report
 
@@ -55,21 +60,29 @@ def test_report_says_what_share_of_a_submission_its_kernel_start_costs():
     assert share and "cost 6.00 CPU-s, of which 1.50 (25%)" in share[0], share
     assert "0.50 CPU-s more" in share[0], share
 
+@pytest.fixture
+def short_folder():
+    """A work folder with a short path: a kernel's ipc socket path (under <folder>/k-XXXXXXXX/.sandbox/) must stay
+    within 107 bytes, which pytest's tmp_path under xdist (/tmp/pytest-of-root/pytest-NN/popen-gwN/...) can exceed."""
+    folder = Path(tempfile.mkdtemp(prefix="kw-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
-def test_kernel_start_cpu_counts_the_imports_of_a_real_sandboxed_kernel(tmp_path):
+
+def test_kernel_start_cpu_counts_the_imports_of_a_real_sandboxed_kernel(short_folder):
     from dlcourse.instructor.bench import kernel_start_cpu_seconds
 
     libraries = ["numpy", "matplotlib.pyplot"]
-    bare = kernel_start_cpu_seconds([], tmp_path, forked=False, starts=1)
-    with_numpy = kernel_start_cpu_seconds(libraries, tmp_path, forked=False, starts=1)
-    forked = kernel_start_cpu_seconds(libraries, tmp_path, forked=True, starts=2)
+    bare = kernel_start_cpu_seconds([], short_folder, forked=False, starts=1)
+    with_numpy = kernel_start_cpu_seconds(libraries, short_folder, forked=False, starts=1)
+    forked = kernel_start_cpu_seconds(libraries, short_folder, forked=True, starts=2)
     assert 0.05 < bare < 5, f"a bare grading kernel's start counted as {bare:.2f} CPU-s"
     assert with_numpy > bare + 0.05, (f"importing numpy and matplotlib counted as {with_numpy:.2f} CPU-s against "
                                       f"{bare:.2f} for nothing: the kernel's own CPU is not what is read")
     assert 0.0 < forked < with_numpy - 0.05, (
         f"a kernel forked with numpy and matplotlib imported cost {forked:.2f} CPU-s, one started by exec "
         f"{with_numpy:.2f}: the fork server saves nothing, or the forked kernel's CPU is not what is read")
-    assert list(tmp_path.iterdir()) == [], "the kernels' scratch folders must be removed"
+    assert list(short_folder.iterdir()) == [], "the kernels' scratch folders must be removed"
 
 
 def test_the_kernel_start_row_is_in_the_table_of_work_not_in_the_goals():

@@ -3,6 +3,12 @@ imports' CPU; a missing one makes the next notebook wait). Kernels are stand-ins
 (a real grading kernel is forked from the fork server); the sandbox itself is tested in tests/test_sandbox.py,
 tests/test_forkserver.py and through grading."""
 
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
 from dlcourse.instructor.config import DEFAULT_LIMITS
 from dlcourse.instructor.kernels import KernelPool
 
@@ -59,17 +65,23 @@ def test_close_stops_the_warm_kernels(tmp_path):
     pool.close()
     assert warm.stopped, "close() left a warm kernel running"
 
+@pytest.fixture
+def short_folder():
+    """A work folder with a short path: a kernel's ipc socket path (under <folder>/k-XXXXXXXX/.sandbox/) must stay
+    within 107 bytes, which pytest's tmp_path under xdist (/tmp/pytest-of-root/pytest-NN/popen-gwN/...) can exceed."""
+    folder = Path(tempfile.mkdtemp(prefix="kw-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
-def test_a_sandboxed_grading_kernel_is_forked_and_a_tensorflow_one_still_starts(tmp_path):
-    import pytest
 
+def test_a_sandboxed_grading_kernel_is_forked_and_a_tensorflow_one_still_starts(short_folder):
     from dlcourse.instructor.kernels import GradingKernel
     from dlcourse.instructor.sandbox import sandbox_problem
 
     problem = sandbox_problem()
     if problem and "bwrap" in problem:
         pytest.skip(problem)
-    kernel = GradingKernel(tmp_path, ["numpy", "dlcourse.checks"], True, DEFAULT_LIMITS)
+    kernel = GradingKernel(short_folder, ["numpy", "dlcourse.checks"], True, DEFAULT_LIMITS)
     try:
         assert kernel.manager.provisioner.kernel is not None, "grading kernels must be forked from the fork server"
         run = kernel.session.run("import numpy, sys\nprint(numpy.ones(3).sum(), 'torch' in sys.modules)", 60)
@@ -77,11 +89,11 @@ def test_a_sandboxed_grading_kernel_is_forked_and_a_tensorflow_one_still_starts(
     finally:
         kernel.stop()
     # TensorFlow is imported by the forked kernel itself, never by the fork server
-    kernel = GradingKernel(tmp_path, ["tensorflow", "numpy"], True, DEFAULT_LIMITS)
+    kernel = GradingKernel(short_folder, ["tensorflow", "numpy"], True, DEFAULT_LIMITS)
     try:
         assert "tensorflow" not in kernel.manager.fork_server.preload
         run = kernel.session.run("import tensorflow as tf\nprint(float(tf.reduce_sum(tf.ones(3))))", 120)
         assert run.status == "ok" and "3.0" in str(run.outputs), run.outputs
     finally:
         kernel.stop()
-    assert list(tmp_path.iterdir()) == [], "the kernels' scratch folders must be removed"
+    assert list(short_folder.iterdir()) == [], "the kernels' scratch folders must be removed"
