@@ -274,3 +274,14 @@ def test_a_forked_kernel_and_its_fork_server_die_with_the_grader(scratch):
         time.sleep(0.05)
     assert not processes_of_uid(uid), "a forked kernel outlived the grader killed by SIGKILL"
     assert sb._status(server) is None, "the fork server outlived the grader killed by SIGKILL"
+
+
+def test_an_edited_course_helper_gets_a_new_fork_server(usable, monkeypatch):  # noqa: F811
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": "/nonexistent"}
+    first = fork_server(["numpy"], env)
+    assert fork_server(["numpy"], env) is first, "the same libraries and code must share one fork server"
+    fingerprint = forkserver._course_code_fingerprint()
+    monkeypatch.setattr(forkserver, "_course_code_fingerprint", lambda: fingerprint + (("edited", 1, 1),))
+    second = fork_server(["numpy"], env)
+    assert second is not None and second is not first, "a fork server with old course code was reused"
+    assert first.ready, "the old fork server was stopped: its running kernels would die with it"

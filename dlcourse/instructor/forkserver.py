@@ -443,10 +443,21 @@ class ForkServer:
 _servers, _servers_lock = {}, threading.Lock()
 
 
+def _course_code_fingerprint():
+    """(name, mtime, size) of the course's own modules a fork server may hold in memory: a helper edited
+    while a long run goes on (``./course watch``) gets a new fork server instead of its old code."""
+    folder = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the dlcourse package
+    files = [os.path.join(folder, name) for name in sorted(os.listdir(folder)) if name.endswith(".py")]
+    files.append(os.path.abspath(__file__))
+    return tuple((path, os.stat(path).st_mtime_ns, os.stat(path).st_size) for path in files)
+
+
 def fork_server(preload, env):
     """The grading process's fork server for ``preload`` and ``env`` (started on first use, shared by
-    every worker thread; None when it declined or cannot run)."""
-    key = (tuple(fork_preload(preload)), tuple(sorted((k, v) for k, v in env.items() if k != "HOME")))
+    every worker thread; None when it declined or cannot run). One whose course code changed on disk since
+    it started is not used again (it lives on for its running kernels until the grading process ends)."""
+    key = (tuple(fork_preload(preload)), tuple(sorted((k, v) for k, v in env.items() if k != "HOME")),
+           _course_code_fingerprint())
     with _servers_lock:
         if not _servers:
             atexit.register(close_fork_servers)  # their HOME folders go with the grading process
