@@ -285,3 +285,30 @@ def test_an_edited_course_helper_gets_a_new_fork_server(usable, monkeypatch):  #
     second = fork_server(["numpy"], env)
     assert second is not None and second is not first, "a fork server with old course code was reused"
     assert first.ready, "the old fork server was stopped: its running kernels would die with it"
+
+
+def test_a_kernel_that_cannot_be_forked_is_started_by_exec_in_its_sandbox(scratch, monkeypatch, capfd):
+    def refuse(*_args, **_kwargs):
+        raise forkserver.ForkServerError("setns: Invalid argument (as on a Linux older than 5.8)")
+
+    monkeypatch.setattr(forkserver.ForkServer, "start", refuse)
+    manager, client = _start_by_exec_fallback(scratch)
+    try:
+        out = _probe(client, "import json, os\nprint(json.dumps([os.getuid(), os.getcwd()]))")
+        uid = manager.sandbox.uid
+    finally:
+        _stop(manager, client)
+    assert out == [uid, str(scratch)], f"the kernel started by exec is not in its sandbox: {out}"
+    assert "could not be forked, so it is started by exec" in capfd.readouterr().err
+    assert not processes_of_uid(uid), "the fallback kernel or the placeholder outlived the shutdown"
+
+
+def _start_by_exec_fallback(scratch):
+    manager = ForkedSandboxedKernelManager(fork_server=None, scratch=str(scratch), limits=LIMITS, extra_env=COURSE_ENV)
+    manager.fork_server = fork_server(PRELOAD, manager._open_sandbox().environment())
+    manager.start_kernel()
+    assert manager.provisioner.kernel is None, "the kernel counts as forked although the fork was refused"
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    return manager, client

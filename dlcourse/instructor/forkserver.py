@@ -34,7 +34,8 @@ reach it (another PID namespace, another uid, no descriptor of it).
 
 Not pre-imported: TensorFlow and Keras (``FORK_UNSAFE``), whose runtime is not safe to fork once loaded;
 the kernel imports them itself after the fork, as before. A fork server that would load them anyway
-declines, and its kernels start the usual way.
+declines, and its kernels start the usual way; so does a kernel that cannot be forked into its sandbox (a
+warning says why, once), in that same sandbox.
 """
 
 import atexit
@@ -475,6 +476,16 @@ def close_fork_servers():
         server.close()
 
 
+_warned = set()
+
+
+def _warn_once(message):
+    first_line = message.splitlines()[0]
+    if first_line not in _warned:
+        _warned.add(first_line)
+        print(f"[course] WARNING: {first_line}", file=sys.stderr, flush=True)
+
+
 class _ForkedProcess:
     """What the provisioner holds as its ``process``: the placeholder's Popen (bubblewrap), with the
     forked kernel's exit status taking precedence (the kernel ending is the kernel ending)."""
@@ -532,8 +543,17 @@ class ForkedSandboxProvisioner(SandboxProvisioner):
             if placeholder.poll() is not None or time.monotonic() > deadline:
                 raise SandboxError(f"the sandbox did not start ({sandbox.diagnose(placeholder.poll())})")
             time.sleep(0.002)
-        self.kernel = manager.fork_server.start(pid, sandbox, sandbox.environment(), list(cmd),
-                                                pass_fds[0] if pass_fds else None)
+        try:
+            self.kernel = manager.fork_server.start(pid, sandbox, sandbox.environment(), list(cmd),
+                                                    pass_fds[0] if pass_fds else None)
+        except ForkServerError as error:
+            # a host where forking into the sandbox fails (say a kernel older than Linux 5.8, whose setns
+            # takes no pidfd) still grades: this kernel starts the usual way, in the same sandbox
+            _warn_once(f"a grading kernel could not be forked, so it is started by exec ({error})")
+            sandbox.kill()
+            placeholder.wait()
+            self.kernel = None
+            return await super().launch_kernel(sandbox.command(cmd), pass_fds=pass_fds, **kwargs)
         self.process = _ForkedProcess(placeholder, self.kernel)
         return info
 
