@@ -576,18 +576,11 @@ class ForkedSandboxedKernelManager(SandboxedKernelManager):
     into its sandbox instead of started by ``python -m ipykernel_launcher`` there."""
 
     fork_server = None
+    provisioner_class = ForkedSandboxProvisioner
 
     def __init__(self, *, fork_server, **kwargs):
         super().__init__(**kwargs)
         self.fork_server = fork_server
-
-    async def _async_pre_start_kernel(self, **kw):
-        self._open_sandbox()
-        self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or os.urandom(16).hex()
-        if self.provisioner is None:
-            self.provisioner = ForkedSandboxProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,
-                                                        parent=self)
-        return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments=None):
         # the provisioner wraps the placeholder in the sandbox; the kernel's own argv goes to the fork server

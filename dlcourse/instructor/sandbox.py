@@ -978,6 +978,7 @@ class SandboxedKernelManager(KernelManager):
 
     sandbox = None
     _sandbox_spec = None
+    provisioner_class = SandboxProvisioner  # what launches the kernel in the sandbox
 
     @property
     def kernel_spec(self):
@@ -1013,8 +1014,8 @@ class SandboxedKernelManager(KernelManager):
         self._open_sandbox()
         self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or os.urandom(16).hex()
         if self.provisioner is None:
-            self.provisioner = SandboxProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,
-                                                  parent=self)
+            self.provisioner = self.provisioner_class(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,
+                                                      parent=self)
         try:
             return await super()._async_pre_start_kernel(**kw)
         except BaseException:
