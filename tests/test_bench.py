@@ -1,12 +1,7 @@
 """dlcourse/instructor/bench.py: the machine's CPU counter, a real kernel's start-up CPU, and the report's
 table and goals (the timings themselves are measured by ``./course bench``; its figures are in the README)."""
 
-import shutil
-import tempfile
 import time
-from pathlib import Path
-
-import pytest
 
 from dlcourse.instructor.bench import machine_cpu_seconds, report
 
@@ -59,14 +54,6 @@ def test_report_says_what_share_of_a_submission_its_kernel_start_costs():
     # grade_1 spent 60 CPU-s on 10 submissions: 6 CPU-s each, 1.5 of them the kernel's start (25%)
     assert share and "cost 6.00 CPU-s, of which 1.50 (25%)" in share[0], share
     assert "0.50 CPU-s more" in share[0], share
-
-@pytest.fixture
-def short_folder():
-    """A work folder with a short path: a kernel's ipc socket path (under <folder>/k-XXXXXXXX/.sandbox/) must stay
-    within 107 bytes, which pytest's tmp_path under xdist (/tmp/pytest-of-root/pytest-NN/popen-gwN/...) can exceed."""
-    folder = Path(tempfile.mkdtemp(prefix="kw-", dir="/tmp"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_kernel_start_cpu_counts_the_imports_of_a_real_sandboxed_kernel(short_folder):

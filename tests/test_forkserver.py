@@ -7,11 +7,9 @@ instead of in a process started by bwrap; each guarantee is checked the same way
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -21,7 +19,8 @@ from dlcourse.instructor import forkserver
 from dlcourse.instructor import sandbox as sb
 from dlcourse.instructor.forkserver import ForkedSandboxedKernelManager, fork_preload, fork_server
 from dlcourse.instructor.sandbox import SandboxLimits, processes_of_uid
-from test_sandbox import CONNECT, COURSE_ENV, LEFTOVERS, LIMITS, PROBE_FILES, REPO, WRITE, _execute, usable  # noqa: F401
+from test_sandbox import (CONNECT, COURSE_ENV, LEFTOVERS, LIMITS, PROBE_FILES, REPO, WRITE, _execute,  # noqa: F401
+                          tcp_listener, usable)
 
 PRELOAD = ["numpy", "matplotlib.pyplot"]
 
@@ -132,18 +131,7 @@ def test_a_forked_kernel_sees_only_the_sandbox_and_writes_only_its_scratch_folde
 
 
 def test_a_forked_kernel_has_no_network(scratch):
-    server = socket.create_server(("127.0.0.1", 0))
-    accepted = []
-
-    def serve():
-        try:
-            while True:
-                connection, address = server.accept()
-                accepted.append(address)
-                connection.close()
-        except OSError:
-            pass
-    threading.Thread(target=serve, daemon=True).start()
+    server, accepted = tcp_listener()
     manager, client = _start(scratch)
     try:
         inside = _probe(client, CONNECT, server.getsockname()[1])

@@ -3,10 +3,6 @@ imports' CPU; a missing one makes the next notebook wait). Kernels are stand-ins
 (a real grading kernel is forked from the fork server); the sandbox itself is tested in tests/test_sandbox.py,
 tests/test_forkserver.py and through grading."""
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import pytest
 
 from dlcourse.instructor.config import DEFAULT_LIMITS
@@ -64,14 +60,6 @@ def test_close_stops_the_warm_kernels(tmp_path):
     warm = pool._warm[("numpy",)].result()
     pool.close()
     assert warm.stopped, "close() left a warm kernel running"
-
-@pytest.fixture
-def short_folder():
-    """A work folder with a short path: a kernel's ipc socket path (under <folder>/k-XXXXXXXX/.sandbox/) must stay
-    within 107 bytes, which pytest's tmp_path under xdist (/tmp/pytest-of-root/pytest-NN/popen-gwN/...) can exceed."""
-    folder = Path(tempfile.mkdtemp(prefix="kw-", dir="/tmp"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_a_sandboxed_grading_kernel_is_forked_and_a_tensorflow_one_still_starts(short_folder):

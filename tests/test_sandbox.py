@@ -217,9 +217,10 @@ CONNECT = """
 """
 
 
-def test_no_network_tcp_to_the_host_and_dns_fail(scratch):
+def tcp_listener():
+    """A TCP server of the host on 127.0.0.1 that accepts in the background: (its socket, the addresses it
+    accepted). Close the socket to stop it."""
     server = socket.create_server(("127.0.0.1", 0))
-    port = server.getsockname()[1]
     accepted = []
 
     def serve():
@@ -230,8 +231,13 @@ def test_no_network_tcp_to_the_host_and_dns_fail(scratch):
                 connection.close()
         except OSError:
             pass
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
+    threading.Thread(target=serve, daemon=True).start()
+    return server, accepted
+
+
+def test_no_network_tcp_to_the_host_and_dns_fail(scratch):
+    server, accepted = tcp_listener()
+    port = server.getsockname()[1]
     try:
         outside = subprocess.run([sys.executable, "-c", textwrap.dedent(CONNECT), str(port)], capture_output=True,
                                  text=True, timeout=30)
