@@ -77,3 +77,10 @@ def test_the_kernel_start_row_is_in_the_table_of_work_not_in_the_goals():
     row = next(i for i, line in enumerate(lines) if "grading kernel's start" in line)
     goals = next(i for i, line in enumerate(lines) if line.startswith("| goal |"))
     assert row < goals, lines
+
+
+def test_the_five_practicals_with_every_pool_at_all_cores_are_a_row_beside_the_default():
+    row = [line for line in report({**FIGURES, "five_2_all_cores": 42.0}, students=10) if "--kernel-threads" in line]
+    assert len(row) == 1 and "| 42.0 |" in row[0], f"the all-cores five-practical run is not in the table: {row}"
+    assert not [line for line in report(FIGURES, students=10) if "--kernel-threads" in line], \
+        "a row for a run that was not measured"

@@ -85,3 +85,40 @@ def test_a_sandboxed_grading_kernel_is_forked_and_a_tensorflow_one_still_starts(
     finally:
         kernel.stop()
     assert list(short_folder.iterdir()) == [], "the kernels' scratch folders must be removed"
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_forked_grading_kernel_starts_each_library_pool_at_kernel_threads(short_folder, threads):
+    import dataclasses
+
+    from dlcourse.instructor.kernels import GradingKernel
+    from dlcourse.instructor.sandbox import sandbox_problem
+
+    problem = sandbox_problem()
+    if problem and "bwrap" in problem:
+        pytest.skip(problem)
+    limits = dataclasses.replace(DEFAULT_LIMITS, kernel_threads=threads)
+    kernel = GradingKernel(short_folder, ["numpy", "torch"], True, limits)
+    try:
+        assert kernel.manager.provisioner.kernel is not None, "grading kernels must be forked from the fork server"
+        code = ("import os, torch, threadpoolctl\n"
+                "blas = {i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}\n"
+                "print('threads', torch.get_num_threads(), sorted(blas), os.environ['TF_NUM_INTRAOP_THREADS'],"
+                " os.environ['TF_NUM_INTEROP_THREADS'])")
+        run = kernel.session.run(code, 60)
+        assert run.status == "ok", run.outputs
+        assert f"threads {threads} [{threads}] {threads} {threads}" in str(run.outputs), \
+            f"torch, OpenBLAS or TensorFlow's pool does not start at kernel_threads={threads}: {run.outputs}"
+    finally:
+        kernel.stop()
+
+
+def test_kernel_threads_zero_is_the_cores_shared_by_the_kernels_at_once(monkeypatch):
+    from dlcourse.instructor import config
+
+    monkeypatch.setattr(config.os, "cpu_count", lambda: 8)
+    assert config.resolved_kernel_threads(DEFAULT_LIMITS, 2).kernel_threads == 4
+    assert config.resolved_kernel_threads(DEFAULT_LIMITS, 16).kernel_threads == 1, "never fewer than one thread"
+    given = config.GradingLimits(kernel_threads=3)
+    assert config.resolved_kernel_threads(given, 2) == given, "a number given by the instructor is kept"
+    assert config.thread_environment(0) == {}, "0 leaves the libraries' defaults"

@@ -148,6 +148,9 @@ def parser():
                         help="grade: seconds one cell may run before it is interrupted (default %(default)s)")
     result.add_argument("--memory-limit-gb", type=float, default=DEFAULT_LIMITS.memory_limit_gb,
                         help="grade: memory limit of one submission's processes, GiB (default %(default)s)")
+    result.add_argument("--kernel-threads", type=int, default=DEFAULT_LIMITS.kernel_threads,
+                        help="grade: threads of each library's pool in a grading kernel (default %(default)s: "
+                             "the worker machine's cores / the submissions it grades at once)")
     result.add_argument("--grades-dir", default=None, help="grade, grades: where the CSVs go (default grades/)")
     result.add_argument("--no-progress", action="store_true", help="grade: no progress bar")
     result.add_argument("--no-sandbox", action="store_true",
@@ -400,7 +403,7 @@ def main(argv=None):
     submitted = Path(args.submitted).resolve() if args.submitted else root / "submitted"
     grades_dir = Path(args.grades_dir) if args.grades_dir else root / "grades"
     args.limits = GradingLimits(time_limit=args.time_limit, cell_timeout=args.cell_timeout,
-                                memory_limit_gb=args.memory_limit_gb)
+                                memory_limit_gb=args.memory_limit_gb, kernel_threads=args.kernel_threads)
     if args.command in PAGE_COMMANDS:
         install_mathjax(root)
     return HANDLERS[args.command](root, args, submitted, grades_dir)

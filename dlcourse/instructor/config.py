@@ -5,6 +5,7 @@ environment), the grading limits with their one default each, the per-cell timeo
 ``nbgrader_config.py``), the environment for running the venv's tools, and the log line format.
 """
 
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass
@@ -46,12 +47,34 @@ class GradingLimits:
     - time_limit: seconds of wall time for the whole submission (all its notebooks);
     - cell_timeout: seconds one cell may run before it is interrupted (then killed if it ignores that);
     - memory_limit_gb: memory of the submission's processes, in GiB (TF + torch peak near 3 GiB);
-    - file_size_limit_gb: the largest file a submission's process may write, in GiB.
+    - file_size_limit_gb: the largest file a submission's process may write, in GiB;
+    - kernel_threads: threads each library's pool starts with in a grading kernel (PyTorch, TensorFlow,
+      OpenBLAS); 0: the worker machine's cores / the kernels it runs at once, so that kernels grading side
+      by side do not oversubscribe the cores.
     """
     time_limit: float = 1800.0
     cell_timeout: float = CELL_TIMEOUT
     memory_limit_gb: float = 6.0
     file_size_limit_gb: float = 2.0
+    kernel_threads: int = 0
+
+
+# The variables the libraries read their thread pools' size from when they load.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                    "TF_NUM_INTEROP_THREADS")
+
+
+def thread_environment(threads):
+    """The environment that starts every library's thread pool at ``threads`` ({} for 0: their defaults)."""
+    return {name: str(int(threads)) for name in THREAD_VARIABLES} if threads else {}
+
+
+def resolved_kernel_threads(limits: GradingLimits, kernels_at_once):
+    """``limits`` with kernel_threads decided: as given, or this machine's cores / ``kernels_at_once``."""
+    if limits.kernel_threads:
+        return limits
+    threads = max(1, (os.cpu_count() or 1) // max(1, int(kernels_at_once)))
+    return dataclasses.replace(limits, kernel_threads=threads)
 
 
 DEFAULT_LIMITS = GradingLimits()

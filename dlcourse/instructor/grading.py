@@ -33,7 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from dlcourse.instructor.config import ASSIGNMENTS, DEFAULT_LIMITS, ROOT, GradingLimits, assignments_present
+from dlcourse.instructor.config import (ASSIGNMENTS, DEFAULT_LIMITS, ROOT, GradingLimits, assignments_present,
+                                        resolved_kernel_threads)
 from dlcourse.instructor.feedback import write_feedback
 from dlcourse.instructor.gradebook import gradebook_url, has_submission, record_submission, sync_assignment
 from dlcourse.instructor.pysource import lock_every_parse
@@ -283,6 +284,8 @@ def grade_folder(submitted, root=ROOT, workers=None, force=False, limits: Gradin
     """
     root, submitted = Path(root), Path(submitted).resolve()
     workers = max(1, int(workers or os.cpu_count() or 1))
+    if not scheduler:  # a remote worker decides its own share of its machine (worker.grade_task)
+        limits = resolved_kernel_threads(limits, workers)
     db_url = gradebook_url(root, db_url)
     jobs = find_jobs(submitted, root)
     todo = longest_first([job for job in jobs if force or not is_up_to_date(job, root)], root)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jupyter_client import KernelManager
 
-from dlcourse.instructor.config import KERNEL_ENV, KERNEL_NAME, ROOT, GradingLimits
+from dlcourse.instructor.config import KERNEL_ENV, KERNEL_NAME, ROOT, GradingLimits, thread_environment
 from dlcourse.instructor.execution import KernelSession
 from dlcourse.instructor.forkserver import ForkedSandboxedKernelManager, fork_server
 from dlcourse.instructor.guard import AuditReader, bootstrap_code, new_runner_name, new_secret
@@ -51,8 +51,9 @@ class GradingKernel:
         try:
             self.manager = self._manager(limits, preload, forked)
             # the kernel process's own stdout/stderr (library start-up logs) are not cell outputs: dropped
+            unsandboxed = {"cwd": str(self.scratch), "env": {**os.environ, **thread_environment(limits.kernel_threads)}}
             self.manager.start_kernel(pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                      **({} if sandboxed else {"cwd": str(self.scratch)}))
+                                      **({} if sandboxed else unsandboxed))
         except Exception as error:
             os.close(read_fd)
             shutil.rmtree(self.scratch, ignore_errors=True)
@@ -74,7 +75,8 @@ class GradingKernel:
         if not self.sandboxed:
             return KernelManager(kernel_name=KERNEL_NAME)
         options = dict(scratch=str(self.scratch), limits=sandbox_limits(limits), package_folder=str(ROOT / "dlcourse"),
-                       data_folder=str(ROOT / "data"), extra_env=dict(KERNEL_ENV))
+                       data_folder=str(ROOT / "data"),
+                       extra_env={**KERNEL_ENV, **thread_environment(limits.kernel_threads)})
         if not forked:
             return SandboxedKernelManager(**options)
         manager = ForkedSandboxedKernelManager(fork_server=None, **options)

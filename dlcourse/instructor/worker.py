@@ -9,9 +9,10 @@ import atexit
 import shutil
 import tempfile
 import threading
+from dataclasses import asdict
 from pathlib import Path
 
-from dlcourse.instructor.config import GradingLimits
+from dlcourse.instructor.config import GradingLimits, resolved_kernel_threads
 from dlcourse.instructor.kernels import KernelPool
 from dlcourse.instructor.sandbox import sandbox_problem
 from dlcourse.instructor.submission import grade_payload
@@ -72,10 +73,23 @@ def _own_event_loop():
     utils._loop.set(loop)  # noqa: SLF001 - the ContextVar run_sync reads (jupyter_core 5)
 
 
+def _worker_slots():
+    """Submissions the worker running the caller grades at once (its Dask threads; 1 outside any worker)."""
+    from distributed import get_worker
+
+    try:
+        return max(1, int(get_worker().state.nthreads))
+    except (ValueError, AttributeError):
+        return 1
+
+
 def grade_task(payload):
-    """Grade one submission (see ``submission.grade_payload``); returns its result dict."""
+    """Grade one submission (see ``submission.grade_payload``); returns its result dict. Limits that leave
+    kernel_threads to the worker (a remote cluster's) get its machine's cores / its slots."""
     _own_event_loop()
-    pool, workdir = _pool(payload["sandboxed"], GradingLimits(**payload["limits"]), payload.get("workdir"),
+    limits = resolved_kernel_threads(GradingLimits(**payload["limits"]), _worker_slots())
+    payload = {**payload, "limits": asdict(limits)}
+    pool, workdir = _pool(payload["sandboxed"], limits, payload.get("workdir"),
                           _worker_address())
     return grade_payload(payload, pool, workdir)
 
@@ -97,7 +111,8 @@ atexit.register(close_pools)
 
 def prewarm(sandboxed, limits, preloads, base=None, dask_worker=None):
     """Start, in the background, a warm kernel for each list of modules in ``preloads`` (Client.run)."""
-    pool, _ = _pool(sandboxed, limits, base, _worker_address(dask_worker))
+    slots = dask_worker.state.nthreads if dask_worker is not None else _worker_slots()
+    pool, _ = _pool(sandboxed, resolved_kernel_threads(limits, slots), base, _worker_address(dask_worker))
     for preload in preloads:
         pool.warm(preload)
     return len(preloads)
