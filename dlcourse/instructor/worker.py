@@ -9,7 +9,6 @@ import atexit
 import shutil
 import tempfile
 import threading
-from dataclasses import asdict
 from pathlib import Path
 
 from dlcourse.instructor.config import GradingLimits, resolved_kernel_threads
@@ -26,22 +25,27 @@ class SandboxUnavailable(RuntimeError):
     """The sandbox cannot start on this worker; the message says why and how to fix it."""
 
 
-def _worker_address(dask_worker=None):
-    """The Dask address of the worker running the caller ("" outside any worker)."""
+def _current_worker(dask_worker=None):
+    """The Dask worker running the caller: ``dask_worker`` when given (``Client.run`` passes it), else the
+    worker of this task, else None (outside any worker)."""
     if dask_worker is not None:
-        return dask_worker.address
+        return dask_worker
     from distributed import get_worker
 
     try:
-        return get_worker().address
+        return get_worker()
     except ValueError:
-        return ""
+        return None
 
 
-def _pool(sandboxed, limits, base=None, worker=""):
-    """The kernel pool of ``worker`` for these settings; its folder is made in ``base`` (the run's folder on
-    a local cluster, which the client removes after the run) or in the system's temporary folder."""
-    key = (worker, sandboxed, limits)
+def _pool(sandboxed, limits, base=None, dask_worker=None):
+    """The kernel pool of the worker running the caller (see ``_current_worker``) for these settings; its
+    folder is made in ``base`` (the run's folder on a local cluster, which the client removes after the run)
+    or in the system's temporary folder. Limits that leave kernel_threads to the worker (a remote cluster's)
+    get its machine's cores / the submissions it grades at once (its Dask threads)."""
+    worker = _current_worker(dask_worker)
+    limits = resolved_kernel_threads(limits, worker.state.nthreads if worker is not None else 1)
+    key = (worker.address if worker is not None else "", sandboxed, limits)
     with _LOCK:
         if key not in _POOLS:
             if sandboxed:
@@ -73,24 +77,10 @@ def _own_event_loop():
     utils._loop.set(loop)  # noqa: SLF001 - the ContextVar run_sync reads (jupyter_core 5)
 
 
-def _worker_slots():
-    """Submissions the worker running the caller grades at once (its Dask threads; 1 outside any worker)."""
-    from distributed import get_worker
-
-    try:
-        return max(1, int(get_worker().state.nthreads))
-    except (ValueError, AttributeError):
-        return 1
-
-
 def grade_task(payload):
-    """Grade one submission (see ``submission.grade_payload``); returns its result dict. Limits that leave
-    kernel_threads to the worker (a remote cluster's) get its machine's cores / its slots."""
+    """Grade one submission (see ``submission.grade_payload``); returns its result dict."""
     _own_event_loop()
-    limits = resolved_kernel_threads(GradingLimits(**payload["limits"]), _worker_slots())
-    payload = {**payload, "limits": asdict(limits)}
-    pool, workdir = _pool(payload["sandboxed"], limits, payload.get("workdir"),
-                          _worker_address())
+    pool, workdir = _pool(payload["sandboxed"], GradingLimits(**payload["limits"]), payload.get("workdir"))
     return grade_payload(payload, pool, workdir)
 
 
@@ -111,8 +101,7 @@ atexit.register(close_pools)
 
 def prewarm(sandboxed, limits, preloads, base=None, dask_worker=None):
     """Start, in the background, a warm kernel for each list of modules in ``preloads`` (Client.run)."""
-    slots = dask_worker.state.nthreads if dask_worker is not None else _worker_slots()
-    pool, _ = _pool(sandboxed, resolved_kernel_threads(limits, slots), base, _worker_address(dask_worker))
+    pool, _ = _pool(sandboxed, limits, base, dask_worker)
     for preload in preloads:
         pool.warm(preload)
     return len(preloads)
