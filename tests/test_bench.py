@@ -84,3 +84,29 @@ def test_the_five_practicals_with_every_pool_at_all_cores_are_a_row_beside_the_d
     assert len(row) == 1 and "| 42.0 |" in row[0], f"the all-cores five-practical run is not in the table: {row}"
     assert not [line for line in report(FIGURES, students=10) if "--kernel-threads" in line], \
         "a row for a run that was not measured"
+
+
+def test_calibration_seconds_is_each_copys_own_time_at_once(monkeypatch):
+    from dlcourse.instructor import bench
+
+    # a "loop" that sleeps 0.5 s: copies started at once overlap, so each still takes 0.5 s, and the children's
+    # interpreter start-up is not counted
+    monkeypatch.setattr(bench, "CALIBRATION_LOOP",
+                        "import time\nstart = time.perf_counter()\ntime.sleep(0.5)\nprint(time.perf_counter() - start)")
+    started = time.perf_counter()
+    each = bench.calibration_seconds(copies=4, repeats=1)
+    assert 0.49 < each < 0.8, f"four sleeping copies measured as {each:.2f} s each, not their own 0.5 s"
+    assert time.perf_counter() - started < 1.6, "the copies ran one after the other (4 x 0.5 s), not at once"
+
+
+def test_report_gives_the_machines_drift_and_what_its_cores_do_together(monkeypatch):
+    from dlcourse.instructor import bench
+
+    monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
+    lines = report(dict(FIGURES, loop_start=1.0, loop_end=1.1, loop_together=1.25), students=10)
+    assert any(line.startswith("| this machine's speed") and "| 1.00 / 1.10; 1.25 |" in line for line in lines), lines
+    # two copies each 1.25 x slower than one alone: 2 / 1.25 = 1.6 cores' worth of work
+    together = [line for line in lines if line.startswith("One copy of the loop per core")]
+    assert together and "ran at 80% of" in together[0] and "do 1.60 x one core's work" in together[0], together
+    drift = [line for line in lines if line.startswith("The loop alone took")]
+    assert drift and "1.10 x as long" in drift[0], drift

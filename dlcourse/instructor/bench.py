@@ -11,7 +11,10 @@ Every figure is a wall time on this machine, with the sandbox on for the course'
    ``--workers 2 --kernel-threads <cores>`` (each kernel's library thread pools at all the machine's cores,
    the libraries' default, against the course's cores / workers);
 
-7. the CPU one sandboxed grading kernel of practical 1 spends to start, with the assignment's libraries
+7. the machine itself: a fixed pure-Python loop timed alone at the start and at the end of the run (its
+   speed drifts on a shared virtual machine) and as one copy per core at once (what the cores give
+   together: the bound on any speed-up from more workers);
+8. the CPU one sandboxed grading kernel of practical 1 spends to start, with the assignment's libraries
    imported and with nothing preloaded (the kernel process's own CPU): the share of a submission's CPU that
    a fork server of pre-imported kernels would save.
 
@@ -123,6 +126,29 @@ def kernel_start_cpu_seconds(preload, workdir, forked, starts=3):
     return statistics.median(spent)
 
 
+# A fixed piece of pure-Python work, no library and no I/O: the same instructions on every run, so its seconds
+# measure how fast this machine runs at that moment (about 1 s here).
+CALIBRATION_LOOP = """
+import time
+start = time.perf_counter()
+x = 0
+for i in range(10_000_000):
+    x = (x * 31 + i) % 1_000_003
+print(time.perf_counter() - start)
+"""
+
+
+def calibration_seconds(copies=1, repeats=3):
+    """Median over ``repeats`` of the mean seconds ``copies`` child processes take to run ``CALIBRATION_LOOP``
+    when all are started at once (each times its own loop, so interpreter start-up is not counted)."""
+    means = []
+    for _ in range(repeats):
+        children = [subprocess.Popen([sys.executable, "-c", CALIBRATION_LOOP], stdout=subprocess.PIPE, text=True)
+                    for _ in range(copies)]
+        means.append(statistics.mean(float(child.communicate()[0]) for child in children))
+    return statistics.median(means)
+
+
 def machine_cpu_seconds():
     """CPU seconds the whole machine has spent since boot (user, nice, system, irq, softirq; Linux)."""
     with open("/proc/stat", encoding="ascii") as stat:
@@ -155,6 +181,10 @@ def measure(students=10, five=True, log=print):
     """Measure every figure; returns {name: seconds, ..., "cpu": {name: machine CPU seconds}} (and logs each
     as it comes)."""
     figures = {"cpu": {}}
+    cores = os.cpu_count() or 1
+    figures["loop_start"], figures["loop_together"] = calibration_seconds(1), calibration_seconds(cores)
+    log(f"[bench] the calibration loop: {figures['loop_start']:.2f} s alone, {figures['loop_together']:.2f} s each "
+        f"as {cores} copies at once")
     workdir = Path(tempfile.mkdtemp(prefix="dlcourse-bench-"))
     try:
         submitted = _write_students(workdir / "p1", [FIRST], students)
@@ -188,6 +218,8 @@ def measure(students=10, five=True, log=print):
         log(f"[bench] a grading kernel's start with practical 1's libraries: {figures['kernel_cpu']:.2f} CPU-s "
             f"forked, {figures['kernel_cpu_exec']:.2f} CPU-s started by exec; "
             f"{figures['kernel_cpu_bare']:.2f} CPU-s by exec with nothing preloaded")
+        figures["loop_end"] = calibration_seconds(1)
+        log(f"[bench] the calibration loop at the end: {figures['loop_end']:.2f} s alone")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return figures
@@ -217,6 +249,10 @@ def report(figures, students=10):
                      f"forked (grading's way) / started by exec; by exec with nothing preloaded | | "
                      f"{figures['kernel_cpu']:.2f} / {figures['kernel_cpu_exec']:.2f}; "
                      f"{figures['kernel_cpu_bare']:.2f} | |")
+    if "loop_start" in figures:
+        lines.append(f"| this machine's speed: a fixed pure-Python loop alone at the start / at the end of the run; "
+                     f"one copy per core at once, each | {figures['loop_start']:.2f} / "
+                     f"{figures.get('loop_end', float('nan')):.2f}; {figures['loop_together']:.2f} | | |")
     goals = [(f"{students} x practical 1, 2 workers / stock serial", two / stock, "<=", 0.55),
              ("2 workers faster than 1 (speed-up)", one / two, ">=", 1.85),
              ("per-submission cost / (1.1 x floor + 0.3 s)", (one / students) / (1.1 * floor + 0.3), "<=", 1.0)]
@@ -241,6 +277,15 @@ def report(figures, students=10):
         cores = os.cpu_count() or 1
         lines += ["", f"With 1 worker the run kept {busy:.2f} of this machine's {cores} cores busy: for the same CPU "
                       f"work, more workers can make it at most {cores / busy:.2f} x faster on this machine."]
+    if "loop_start" in figures:
+        cores = os.cpu_count() or 1
+        together = cores * figures["loop_start"] / figures["loop_together"]
+        lines.append(f"One copy of the loop per core ran at {figures['loop_start'] / figures['loop_together']:.0%} "
+                     f"of one copy's speed alone: the {cores} cores together do {together:.2f} x one core's work, "
+                     f"the most any number of workers can speed up work that one core does.")
+        if "loop_end" in figures:
+            lines.append(f"The loop alone took {figures['loop_end'] / figures['loop_start']:.2f} x as long at the "
+                         f"end of the run as at its start: ratios of runs made far apart drift by that much.")
     if "kernel_cpu" in figures and "grade_1" in cpu:
         per_submission = cpu["grade_1"] / students
         saved = figures["kernel_cpu_exec"] - figures["kernel_cpu"]
