@@ -110,3 +110,10 @@ def test_report_gives_the_machines_drift_and_what_its_cores_do_together(monkeypa
     assert together and "ran at 80% of" in together[0] and "do 1.60 x one core's work" in together[0], together
     drift = [line for line in lines if line.startswith("The loop alone took")]
     assert drift and "1.10 x as long" in drift[0], drift
+
+
+def test_report_says_where_the_machine_waited():
+    figures = dict(FIGURES, iowait={"stock": 1.0, "grade_1": 4.0}, steal={"stock": 0.5, "grade_1": 0.0})
+    waited = [line for line in report(figures, students=10) if line.startswith("While the timed steps ran")]
+    assert waited and "waited 5.0 s on I/O" in waited[0] and "lost 0.5 s" in waited[0], waited
+    assert waited[0].endswith("most in: grade_1."), waited

@@ -157,6 +157,14 @@ def machine_cpu_seconds():
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_wait_seconds():
+    """(I/O wait, steal) seconds the machine's cores have spent since boot (Linux ``/proc/stat``): waiting on the
+    disk, and taken by other guests of the host (a virtual machine's cores are not its own)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = stat.readline().split()[1:]
+    return int(fields[4]) / os.sysconf("SC_CLK_TCK"), int(fields[7]) / os.sysconf("SC_CLK_TCK")
+
+
 def writer_seconds(course):
     """Mean seconds the single writer spends per graded submission of ``course``: (gradebook row, feedback
     page), over the records the grading runs left there, written again as the grading run writes them."""
@@ -180,7 +188,7 @@ def writer_seconds(course):
 def measure(students=10, five=True, log=print):
     """Measure every figure; returns {name: seconds, ..., "cpu": {name: machine CPU seconds}} (and logs each
     as it comes)."""
-    figures = {"cpu": {}}
+    figures = {"cpu": {}, "iowait": {}, "steal": {}}
     cores = os.cpu_count() or 1
     figures["loop_start"], figures["loop_together"] = calibration_seconds(1), calibration_seconds(cores)
     log(f"[bench] the calibration loop: {figures['loop_start']:.2f} s alone, {figures['loop_together']:.2f} s each "
@@ -204,10 +212,13 @@ def measure(students=10, five=True, log=print):
                       ("five_2_all_cores", lambda: course_grade_seconds(
                           five_course, whole, 2, ["--kernel-threads", str(os.cpu_count() or 1)]))]
         for name, step in steps:
-            before = machine_cpu_seconds()
+            before, (iowait, steal) = machine_cpu_seconds(), machine_wait_seconds()
             figures[name] = step()
             figures["cpu"][name] = machine_cpu_seconds() - before
-            log(f"[bench] {name}: {figures[name]:.1f} s, {figures['cpu'][name]:.1f} CPU-s on the machine")
+            figures["iowait"][name], figures["steal"][name] = (now - then for now, then in
+                                                               zip(machine_wait_seconds(), (iowait, steal)))
+            log(f"[bench] {name}: {figures[name]:.1f} s, {figures['cpu'][name]:.1f} CPU-s on the machine "
+                f"({figures['iowait'][name]:.1f} s waiting on I/O, {figures['steal'][name]:.1f} s stolen)")
             if name == "grade_2":
                 figures["writer_row"], figures["writer_page"] = writer_seconds(course)
                 log(f"[bench] the single writer per submission: gradebook row {figures['writer_row']:.3f} s, "
@@ -286,6 +297,10 @@ def report(figures, students=10):
         if "loop_end" in figures:
             lines.append(f"The loop alone took {figures['loop_end'] / figures['loop_start']:.2f} x as long at the "
                          f"end of the run as at its start: ratios of runs made far apart drift by that much.")
+    if figures.get("iowait"):
+        lines.append(f"While the timed steps ran, the cores waited {sum(figures['iowait'].values()):.1f} s on I/O and "
+                     f"lost {sum(figures.get('steal', {}).values()):.1f} s to other guests of the host (steal); "
+                     f"most in: {max(figures['iowait'], key=figures['iowait'].get)}.")
     if "kernel_cpu" in figures and "grade_1" in cpu:
         per_submission = cpu["grade_1"] / students
         saved = figures["kernel_cpu_exec"] - figures["kernel_cpu"]
