@@ -283,11 +283,29 @@ def report(figures, students=10):
     for name, value, sense, target in goals:
         met = value <= target if sense == "<=" else value >= target
         lines.append(f"| {name} | {value:.2f} | {sense} {target:g} | {'yes' if met else 'NO'} |")
+    return lines + _bound_lines(figures, students) + _machine_lines(figures)
+
+
+def _bound_lines(figures, students):
+    """What the one-worker run's busy cores and a kernel's start say about the batch's cost, as lines."""
+    cpu, lines = figures.get("cpu", {}), []
     if "grade_1" in cpu:
-        busy = cpu["grade_1"] / one
+        busy = cpu["grade_1"] / figures["grade_1"]
         cores = os.cpu_count() or 1
         lines += ["", f"With 1 worker the run kept {busy:.2f} of this machine's {cores} cores busy: for the same CPU "
                       f"work, more workers can make it at most {cores / busy:.2f} x faster on this machine."]
+    if "kernel_cpu" in figures and "grade_1" in cpu:
+        per_submission = cpu["grade_1"] / students
+        saved = figures["kernel_cpu_exec"] - figures["kernel_cpu"]
+        lines += [f"Each submission of the batch cost {per_submission:.2f} CPU-s, of which {figures['kernel_cpu']:.2f} "
+                  f"({figures['kernel_cpu'] / per_submission:.0%}) its forked kernel's start; a kernel started by "
+                  f"exec would cost {saved:.2f} CPU-s more."]
+    return lines
+
+
+def _machine_lines(figures):
+    """The machine's own speed: the calibration loop's parallelism and drift, and where the cores waited."""
+    lines = []
     if "loop_start" in figures:
         cores = os.cpu_count() or 1
         together = cores * figures["loop_start"] / figures["loop_together"]
@@ -301,10 +319,4 @@ def report(figures, students=10):
         lines.append(f"While the timed steps ran, the cores waited {sum(figures['iowait'].values()):.1f} s on I/O and "
                      f"lost {sum(figures.get('steal', {}).values()):.1f} s to other guests of the host (steal); "
                      f"most in: {max(figures['iowait'], key=figures['iowait'].get)}.")
-    if "kernel_cpu" in figures and "grade_1" in cpu:
-        per_submission = cpu["grade_1"] / students
-        saved = figures["kernel_cpu_exec"] - figures["kernel_cpu"]
-        lines += [f"Each submission of the batch cost {per_submission:.2f} CPU-s, of which {figures['kernel_cpu']:.2f} "
-                  f"({figures['kernel_cpu'] / per_submission:.0%}) its forked kernel's start; a kernel started by "
-                  f"exec would cost {saved:.2f} CPU-s more."]
     return lines
