@@ -72,6 +72,13 @@ def test_kernel_start_cpu_counts_the_imports_of_a_real_sandboxed_kernel(short_fo
     assert list(short_folder.iterdir()) == [], "the kernels' scratch folders must be removed"
 
 
+def test_report_gives_a_tensorflow_kernels_start_forked_and_by_exec():
+    lines = report(dict(FIGURES, kernel_cpu=1.5, kernel_cpu_exec=2.0, kernel_cpu_bare=0.3, kernel_cpu_tf=0.2,
+                        kernel_cpu_tf_exec=5.5), students=10)
+    assert any(line.startswith("| the same for practical 3's libraries") and "| 0.20 / 5.50 |" in line
+               for line in lines), lines
+
+
 def test_the_kernel_start_row_is_in_the_table_of_work_not_in_the_goals():
     lines = report(dict(FIGURES, kernel_cpu=1.5, kernel_cpu_exec=2.0, kernel_cpu_bare=0.3), students=10)
     row = next(i for i, line in enumerate(lines) if "grading kernel's start" in line)

@@ -17,7 +17,7 @@ import pytest
 
 from dlcourse.instructor import forkserver
 from dlcourse.instructor import sandbox as sb
-from dlcourse.instructor.forkserver import ForkedSandboxedKernelManager, fork_preload, fork_server
+from dlcourse.instructor.forkserver import ForkedSandboxedKernelManager, ForkServer, fork_server
 from dlcourse.instructor.sandbox import SandboxLimits, processes_of_uid
 from test_sandbox import (CONNECT, COURSE_ENV, LEFTOVERS, LIMITS, PROBE_FILES, REPO, WRITE, _execute,  # noqa: F401
                           tcp_listener, usable)
@@ -25,10 +25,36 @@ from test_sandbox import (CONNECT, COURSE_ENV, LEFTOVERS, LIMITS, PROBE_FILES, R
 PRELOAD = ["numpy", "matplotlib.pyplot"]
 
 
-def test_tensorflow_and_keras_are_never_imported_by_a_fork_server():
-    preload = ["dlcourse.checks", "dlcourse.convnets", "dlcourse.tf_tools", "keras", "numpy", "tensorflow",
-               "tensorflow.compat.v1", "torch"]
-    assert fork_preload(preload) == ["dlcourse.checks", "numpy", "torch"], fork_preload(preload)
+def _server_importing(tmp_path, source):
+    """A fork server whose one preloaded module is ``source`` (written under tmp_path, on its PYTHONPATH)."""
+    (tmp_path / "preloaded_probe.py").write_text(textwrap.dedent(source))
+    return ForkServer(["preloaded_probe"], dict(os.environ, PYTHONPATH=str(tmp_path)))
+
+
+def test_a_fork_server_whose_imports_start_a_python_thread_declines(tmp_path):
+    server = _server_importing(tmp_path, """
+        import threading, time
+        threading.Thread(target=time.sleep, args=(60,), name="started-at-import", daemon=True).start()
+    """)
+    assert not server.ready, "a fork server with a second Python thread must not fork kernels"
+    assert any("started-at-import" in hazard for hazard in server.hello["hazards"]), server.hello
+
+
+def test_a_fork_server_whose_imports_start_tensorflows_runtime_declines(tmp_path):
+    server = _server_importing(tmp_path, """
+        import tensorflow as tf
+        tf.constant(1.0) + 1.0  # creates the eager context and its thread pools
+    """)
+    assert not server.ready, "a fork server with TensorFlow's runtime started must not fork kernels"
+    assert any("TensorFlow's runtime" in hazard for hazard in server.hello["hazards"]), server.hello
+
+
+def test_tensorflow_and_keras_imported_together_leave_no_hazard():
+    server = ForkServer(["keras", "numpy", "tensorflow", "tensorflow.compat.v1"], dict(os.environ))
+    try:
+        assert server.ready and server.hello["hazards"] == [], server.hello
+    finally:
+        server.close()
 
 
 @pytest.fixture

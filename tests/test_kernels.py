@@ -76,14 +76,49 @@ def test_a_sandboxed_grading_kernel_is_forked_and_a_tensorflow_one_still_starts(
         assert run.status == "ok" and "3.0" in str(run.outputs), run.outputs
     finally:
         kernel.stop()
-    # TensorFlow is imported by the forked kernel itself, never by the fork server
-    kernel = GradingKernel(short_folder, ["tensorflow", "numpy"], True, DEFAULT_LIMITS)
-    try:
-        assert "tensorflow" not in kernel.manager.fork_server.preload
-        run = kernel.session.run("import tensorflow as tf\nprint(float(tf.reduce_sum(tf.ones(3))))", 120)
-        assert run.status == "ok" and "3.0" in str(run.outputs), run.outputs
-    finally:
-        kernel.stop()
+    assert list(short_folder.iterdir()) == [], "the kernels' scratch folders must be removed"
+
+
+# Practical 3's and 5's kind of work: a TF1 graph run in a Session, and a seeded Keras fit.
+TENSORFLOW_WORK = """
+import os, numpy as np, tensorflow as tf, keras
+from keras.src.backend import config
+with tf.Graph().as_default() as graph:
+    x = tf.compat.v1.placeholder(tf.float32, [None, 3])
+    total = tf.reduce_sum(tf.square(x))
+    with tf.compat.v1.Session(graph=graph) as session:
+        graph_value = session.run(total, {x: np.ones((2, 3), np.float32)})
+keras.utils.set_random_seed(0)
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+model.compile(optimizer="sgd", loss="mse")
+data = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+loss = model.fit(data, data.sum(axis=1), epochs=2, verbose=0).history["loss"][-1]
+print("work", graph_value, repr(loss), config.keras_home().startswith(os.environ["HOME"]))
+"""
+
+
+def test_two_forked_tensorflow_kernels_run_graphs_and_keras_alike_each_with_its_own_keras_home(short_folder):
+    from dlcourse.instructor.kernels import GradingKernel
+    from dlcourse.instructor.sandbox import sandbox_problem
+
+    problem = sandbox_problem()
+    if problem and "bwrap" in problem:
+        pytest.skip(problem)
+    printed = []
+    for _ in range(2):
+        kernel = GradingKernel(short_folder, ["keras", "numpy", "tensorflow"], True, DEFAULT_LIMITS)
+        try:
+            assert kernel.manager.provisioner.kernel is not None, "a TensorFlow kernel must be forked too"
+            assert "tensorflow" in kernel.manager.fork_server.preload, "the fork server pre-imports TensorFlow"
+            run = kernel.session.run(TENSORFLOW_WORK, 120)
+            assert run.status == "ok", run.outputs
+            stdout = "".join(output.get("text", "") for output in run.outputs if output.get("name") == "stdout")
+            printed.append(next((line for line in stdout.splitlines() if line.startswith("work ")), stdout))
+        finally:
+            kernel.stop()
+    assert "work 6.0" in printed[0] and printed[0].endswith("True"), \
+        f"a forked kernel's TF1 session, Keras fit or Keras home (not under the kernel's HOME) went wrong: {printed}"
+    assert printed[0] == printed[1], f"two forked kernels of one fork server differ on seeded work: {printed}"
     assert list(short_folder.iterdir()) == [], "the kernels' scratch folders must be removed"
 
 

@@ -16,7 +16,7 @@ Every figure is a wall time on this machine, with the sandbox on for the course'
    together: the bound on any speed-up from more workers);
 8. the CPU one sandboxed grading kernel of practical 1 spends to start, with the assignment's libraries
    imported and with nothing preloaded (the kernel process's own CPU): the share of a submission's CPU that
-   a fork server of pre-imported kernels would save.
+   a fork server of pre-imported kernels saves; and the same for practical 3's (TensorFlow and Keras).
 
 It then prints the goals of the grading-speed issue as measured ratios. Each grading run is the real
 command line in a child process (``python -m dlcourse.instructor.cli grade``), on a copy of the course.
@@ -47,6 +47,7 @@ from dlcourse.instructor.samples import sample_notebooks
 from dlcourse.instructor.submission import first_preload
 
 FIRST = "01_computational_graph"
+TENSORFLOW = "03_tensorflow"
 
 
 def _course_copy(folder, assignments):
@@ -229,6 +230,12 @@ def measure(students=10, five=True, log=print):
         log(f"[bench] a grading kernel's start with practical 1's libraries: {figures['kernel_cpu']:.2f} CPU-s "
             f"forked, {figures['kernel_cpu_exec']:.2f} CPU-s started by exec; "
             f"{figures['kernel_cpu_bare']:.2f} CPU-s by exec with nothing preloaded")
+        if TENSORFLOW in assignments_present(ROOT):
+            figures["kernel_cpu_tf"] = kernel_start_cpu_seconds(first_preload(ROOT, TENSORFLOW), workdir, forked=True)
+            figures["kernel_cpu_tf_exec"] = kernel_start_cpu_seconds(first_preload(ROOT, TENSORFLOW), workdir,
+                                                                     forked=False)
+            log(f"[bench] a grading kernel's start with practical 3's libraries (TensorFlow, Keras): "
+                f"{figures['kernel_cpu_tf']:.2f} CPU-s forked, {figures['kernel_cpu_tf_exec']:.2f} CPU-s by exec")
         figures["loop_end"] = calibration_seconds(1)
         log(f"[bench] the calibration loop at the end: {figures['loop_end']:.2f} s alone")
     finally:
@@ -260,6 +267,9 @@ def report(figures, students=10):
                      f"forked (grading's way) / started by exec; by exec with nothing preloaded | | "
                      f"{figures['kernel_cpu']:.2f} / {figures['kernel_cpu_exec']:.2f}; "
                      f"{figures['kernel_cpu_bare']:.2f} | |")
+    if "kernel_cpu_tf" in figures:
+        lines.append(f"| the same for practical 3's libraries (TensorFlow, Keras, scikit-learn), forked / by exec | | "
+                     f"{figures['kernel_cpu_tf']:.2f} / {figures['kernel_cpu_tf_exec']:.2f} | |")
     if "loop_start" in figures:
         lines.append(f"| this machine's speed: a fixed pure-Python loop alone at the start / at the end of the run; "
                      f"one copy per core at once, each | {figures['loop_start']:.2f} / "

@@ -32,10 +32,13 @@ forked from it), imports libraries and nothing else, never sees a submission, an
 reaches the kernel afterwards, as for any kernel. The fork server runs no student code; a kernel cannot
 reach it (another PID namespace, another uid, no descriptor of it).
 
-Not pre-imported: TensorFlow and Keras (``FORK_UNSAFE``), whose runtime is not safe to fork once loaded;
-the kernel imports them itself after the fork, as before. A fork server that would load them anyway
-declines, and its kernels start the usual way; so does a kernel that cannot be forked into its sandbox (a
-warning says why, once), in that same sandbox.
+TensorFlow and Keras are pre-imported too: importing them starts no thread of their own and leaves their
+runtime uninitialized (TF's eager context is created by the first operation, in the kernel, with the kernel's
+thread settings). Before it serves any kernel the fork server checks that its imports left it safe to fork
+(``fork_hazards``: a Python thread besides the main one, or TensorFlow's runtime started); if not, it
+declines, and its kernels start the usual way. So does a kernel that cannot be forked into its sandbox (a
+warning says why, once), in that same sandbox. Native threads a library starts at import (OpenBLAS's
+servers, which fork past them by ``pthread_atfork``) are only counted (``threads`` in the server's hello).
 """
 
 import atexit
@@ -57,7 +60,6 @@ import traceback
 
 from dlcourse.instructor.sandbox import SandboxError, SandboxedKernelManager, SandboxProvisioner
 
-FORK_UNSAFE = ("tensorflow", "keras", "tf_keras")  # not imported by the fork server (see the docstring)
 START_TIMEOUT = 60  # seconds for the fork server to import its libraries, or for a forked kernel to start
 PLACEHOLDER = ["/usr/bin/sleep", "infinity"]
 MESSAGE_BYTES = 1 << 20
@@ -143,6 +145,15 @@ def privilege_problems(uid):
 
 def _forget_host_caches():
     """Caches that libraries filled in the fork server with its own paths (its HOME): computed again."""
+    keras_config = sys.modules.get("keras.src.backend.config")
+    if keras_config is not None and hasattr(keras_config, "_KERAS_DIR"):
+        # Keras decides its home folder once, in module-level code (keras/src/backend/config.py) that cannot
+        # be called again: its rule, repeated with the kernel's environment (tests/test_kernels.py checks it)
+        if "KERAS_HOME" in os.environ:
+            keras_config._KERAS_DIR = os.environ["KERAS_HOME"]  # noqa: SLF001
+        else:
+            base = os.path.expanduser("~")
+            keras_config._KERAS_DIR = os.path.join(base if os.access(base, os.W_OK) else "/tmp", ".keras")  # noqa: SLF001
     matplotlib = sys.modules.get("matplotlib")
     for name in ("get_configdir", "get_cachedir"):
         function = getattr(matplotlib, name, None)
@@ -241,6 +252,20 @@ def _enter_sandbox(request, fds, control):
         os._exit(code & 0xFF)
 
 
+def fork_hazards():
+    """What makes this process unsafe to fork, as sentences ([] when nothing does): a Python thread besides the
+    main one (a forked child has only the forking thread, and a lock that thread held stays held), or
+    TensorFlow's runtime started (its thread pools do not survive a fork)."""
+    hazards = []
+    others = sorted(thread.name for thread in threading.enumerate() if thread is not threading.main_thread())
+    if others:
+        hazards.append(f"Python threads besides the main one run: {', '.join(others)}")
+    eager = sys.modules.get("tensorflow.python.eager.context")
+    if eager is not None and getattr(eager, "_context", None) is not None:
+        hazards.append("TensorFlow's runtime was started (its eager context exists)")
+    return hazards
+
+
 def serve(control_fd, preload):
     """The fork server's main loop (``python -m dlcourse.instructor.forkserver FD MODULES_JSON``)."""
     if sys.path and sys.path[0] in ("", os.getcwd()):
@@ -255,11 +280,11 @@ def serve(control_fd, preload):
         except Exception:  # noqa: BLE001 - the kernel will import it and report the error itself
             pass
     import ipykernel.kernelapp  # noqa: F401 - what every kernel runs
-    loaded = sorted(name for name in FORK_UNSAFE if name in sys.modules)
+    hazards = fork_hazards()
     threads = len(os.listdir("/proc/self/task"))
-    control.send(json.dumps({"ready": not loaded, "unsafe": loaded, "threads": threads,
+    control.send(json.dumps({"ready": not hazards, "hazards": hazards, "threads": threads,
                              "fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd"))}).encode())
-    if loaded:
+    if hazards:
         return
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
@@ -302,14 +327,6 @@ def serve(control_fd, preload):
 # In the grader
 # ----------------------------------------------------------------------------------------------
 
-def fork_preload(preload):
-    """The modules a fork server imports for a kernel that preloads ``preload``: all but FORK_UNSAFE's
-    and the course's helpers of those (dlcourse.tf_tools, dlcourse.convnets import TensorFlow)."""
-    unsafe_helpers = {"dlcourse.tf_tools", "dlcourse.convnets"}
-    return sorted(name for name in preload
-                  if name.split(".")[0] not in FORK_UNSAFE and name not in unsafe_helpers)
-
-
 class ForkedKernel:
     """The grader's view of one forked kernel: ``pid`` (host), ``returncode`` once it ended."""
 
@@ -335,12 +352,13 @@ class ForkServer:
     """One fork server process for one list of modules and one kernel environment (HOME aside).
 
     Inputs:
-    - preload: module names to import once (fork_preload filters them); env: the kernels' environment.
-    ``ready`` is False when the server declined (it would have loaded a FORK_UNSAFE module) or died.
+    - preload: module names to import once; env: the kernels' environment.
+    ``ready`` is False when the server declined (``hello["hazards"]`` says why: see ``fork_hazards``) or
+    died.
     """
 
     def __init__(self, preload, env):
-        self.preload = fork_preload(preload)
+        self.preload = sorted(set(preload))
         self.home = tempfile.mkdtemp(prefix="dlcourse-forkserver-")  # its libraries' caches, not a kernel's
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.control = ours
@@ -457,7 +475,7 @@ def fork_server(preload, env):
     """The grading process's fork server for ``preload`` and ``env`` (started on first use, shared by
     every worker thread; None when it declined or cannot run). One whose course code changed on disk since
     it started is not used again (it lives on for its running kernels until the grading process ends)."""
-    key = (tuple(fork_preload(preload)), tuple(sorted((k, v) for k, v in env.items() if k != "HOME")),
+    key = (tuple(sorted(set(preload))), tuple(sorted((k, v) for k, v in env.items() if k != "HOME")),
            _course_code_fingerprint())
     with _servers_lock:
         if not _servers:
