@@ -150,20 +150,19 @@ def calibration_seconds(copies=1, repeats=3):
     return statistics.median(means)
 
 
+def machine_seconds():
+    """(CPU, I/O wait, steal) seconds the machine's cores have spent since boot (Linux ``/proc/stat``, one read):
+    CPU is user, nice, system, irq and softirq; I/O wait is waiting on the disk; steal is time taken by other
+    guests of the host (a virtual machine's cores are not its own)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        user, nice, system, _idle, iowait, irq, softirq, steal = (int(f) for f in stat.readline().split()[1:9])
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, iowait / tick, steal / tick
+
+
 def machine_cpu_seconds():
-    """CPU seconds the whole machine has spent since boot (user, nice, system, irq, softirq; Linux)."""
-    with open("/proc/stat", encoding="ascii") as stat:
-        fields = stat.readline().split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[:7])
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_wait_seconds():
-    """(I/O wait, steal) seconds the machine's cores have spent since boot (Linux ``/proc/stat``): waiting on the
-    disk, and taken by other guests of the host (a virtual machine's cores are not its own)."""
-    with open("/proc/stat", encoding="ascii") as stat:
-        fields = stat.readline().split()[1:]
-    return int(fields[4]) / os.sysconf("SC_CLK_TCK"), int(fields[7]) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds the whole machine has spent since boot (see ``machine_seconds``)."""
+    return machine_seconds()[0]
 
 
 def writer_seconds(course):
@@ -213,27 +212,27 @@ def measure(students=10, five=True, log=print):
                       ("five_2_all_cores", lambda: course_grade_seconds(
                           five_course, whole, 2, ["--kernel-threads", str(os.cpu_count() or 1)]))]
         for name, step in steps:
-            before, (iowait, steal) = machine_cpu_seconds(), machine_wait_seconds()
+            before = machine_seconds()
             figures[name] = step()
-            figures["cpu"][name] = machine_cpu_seconds() - before
-            figures["iowait"][name], figures["steal"][name] = (now - then for now, then in
-                                                               zip(machine_wait_seconds(), (iowait, steal)))
+            for kind, now, then in zip(("cpu", "iowait", "steal"), machine_seconds(), before):
+                figures[kind][name] = now - then
             log(f"[bench] {name}: {figures[name]:.1f} s, {figures['cpu'][name]:.1f} CPU-s on the machine "
                 f"({figures['iowait'][name]:.1f} s waiting on I/O, {figures['steal'][name]:.1f} s stolen)")
             if name == "grade_2":
                 figures["writer_row"], figures["writer_page"] = writer_seconds(course)
                 log(f"[bench] the single writer per submission: gradebook row {figures['writer_row']:.3f} s, "
                     f"feedback page {figures['writer_page']:.3f} s")
-        figures["kernel_cpu"] = kernel_start_cpu_seconds(first_preload(ROOT, FIRST), workdir, forked=True)
-        figures["kernel_cpu_exec"] = kernel_start_cpu_seconds(first_preload(ROOT, FIRST), workdir, forked=False)
+        first = first_preload(ROOT, FIRST)
+        figures["kernel_cpu"] = kernel_start_cpu_seconds(first, workdir, forked=True)
+        figures["kernel_cpu_exec"] = kernel_start_cpu_seconds(first, workdir, forked=False)
         figures["kernel_cpu_bare"] = kernel_start_cpu_seconds([], workdir, forked=False)
         log(f"[bench] a grading kernel's start with practical 1's libraries: {figures['kernel_cpu']:.2f} CPU-s "
             f"forked, {figures['kernel_cpu_exec']:.2f} CPU-s started by exec; "
             f"{figures['kernel_cpu_bare']:.2f} CPU-s by exec with nothing preloaded")
         if TENSORFLOW in assignments_present(ROOT):
-            figures["kernel_cpu_tf"] = kernel_start_cpu_seconds(first_preload(ROOT, TENSORFLOW), workdir, forked=True)
-            figures["kernel_cpu_tf_exec"] = kernel_start_cpu_seconds(first_preload(ROOT, TENSORFLOW), workdir,
-                                                                     forked=False)
+            tensorflow = first_preload(ROOT, TENSORFLOW)
+            figures["kernel_cpu_tf"] = kernel_start_cpu_seconds(tensorflow, workdir, forked=True)
+            figures["kernel_cpu_tf_exec"] = kernel_start_cpu_seconds(tensorflow, workdir, forked=False)
             log(f"[bench] a grading kernel's start with practical 3's libraries (TensorFlow, Keras): "
                 f"{figures['kernel_cpu_tf']:.2f} CPU-s forked, {figures['kernel_cpu_tf_exec']:.2f} CPU-s by exec")
         figures["loop_end"] = calibration_seconds(1)
