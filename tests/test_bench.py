@@ -124,3 +124,29 @@ def test_report_says_where_the_machine_waited():
     waited = [line for line in report(figures, students=10) if line.startswith("While the timed steps ran")]
     assert waited and "waited 5.0 s on I/O" in waited[0] and "lost 0.5 s" in waited[0], waited
     assert waited[0].endswith("most in: grade_1."), waited
+
+
+def test_report_sets_the_five_practicals_against_their_notebooks_with_the_hidden_tests_in():
+    lines = report(dict(FIGURES, hidden_a=14.0, hidden_b=40.0, cpu={**FIGURES["cpu"], "hidden_a": 13.0,
+                                                                     "hidden_b": 41.0}), students=10)
+    row = [line for line in lines if line.startswith("| the same five with their hidden tests in")]
+    assert row and "| 54.0 / 40.0 | 54.0 |" in row[0], row
+    # 35 s against max(40 s, 54 s / 2) = 40 s with the hidden tests, against 30 s without them (the goal)
+    sentence = [line for line in lines if line.startswith("With their hidden tests in")]
+    assert sentence and "2 workers took 0.88 x" in sentence[0] and "(the goal's bound, 30.0 s) 1.17 x" in sentence[0], \
+        sentence
+    assert not [line for line in report(FIGURES, students=10) if "hidden tests in" in line], \
+        "a row for notebooks that were not executed"
+
+
+def test_bare_seconds_with_hidden_tests_executes_the_source_notebook_not_the_students(monkeypatch, tmp_path):
+    from dlcourse.instructor import bench
+
+    executed = []
+    monkeypatch.setattr(bench, "execute_notebook", lambda notebook, cwd, allow_errors: executed.append(notebook))
+    bench.bare_seconds(bench.FIRST, tmp_path)
+    bench.bare_seconds(bench.FIRST, tmp_path, hidden_tests=True)
+    hidden = ["### BEGIN HIDDEN TESTS" in cell.source for cell in executed[1].cells]
+    assert any(hidden), "the notebook executed with hidden_tests=True has no hidden tests"
+    assert not any("### BEGIN HIDDEN TESTS" in cell.source for cell in executed[0].cells), \
+        "the student's correct sample should not hold the hidden tests"
