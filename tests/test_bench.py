@@ -1,6 +1,8 @@
 """dlcourse/instructor/bench.py: the machine's CPU counter, a real kernel's start-up CPU, and the report's
 table and goals (the timings themselves are measured by ``./course bench``; its figures are in the README)."""
 
+import os
+import sys
 import time
 
 from dlcourse.instructor.bench import machine_cpu_seconds, report
@@ -150,3 +152,48 @@ def test_bare_seconds_with_hidden_tests_executes_the_source_notebook_not_the_stu
     assert any(hidden), "the notebook executed with hidden_tests=True has no hidden tests"
     assert not any("### BEGIN HIDDEN TESTS" in cell.source for cell in executed[0].cells), \
         "the student's correct sample should not hold the hidden tests"
+
+
+def test_report_gives_the_grading_process_own_cpu_beside_the_machines():
+    figures = dict(FIGURES, hidden_a=14.0, hidden_b=40.0, grader_cpu={"five_2": 6.1},
+                   cpu={**FIGURES["cpu"], "five_2": 70.0, "hidden_a": 13.0, "hidden_b": 41.0})
+    lines = report(figures, students=10)
+    row = [line for line in lines if line.startswith("| the same, `--workers 2` |")]
+    assert row and "| 70.0 (6.1 the grading process's own) | 2.00 |" in row[0], row
+    # 70 CPU-s against 13 + 41 = 54 CPU-s for the notebooks with their hidden tests in
+    sentence = [line for line in lines if line.startswith("The 2-worker run spent")]
+    assert sentence and "70.0 CPU-s, 16.0 more than those notebooks" in sentence[0] and \
+        "spent 6.1 CPU-s." in sentence[0], sentence
+
+
+def test_course_grade_seconds_counts_the_grading_process_own_cpu_not_its_childrens(monkeypatch, tmp_path):
+    """A stand-in for `cli grade` that busies itself for 0.6 CPU-s and has a child busy for 1.5 CPU-s."""
+    from dlcourse.instructor import bench
+
+    script = tmp_path / "busy.py"
+    script.write_text("import subprocess, sys, time\n"
+                      "child = subprocess.Popen([sys.executable, '-c', 'import time\\nend = time.process_time() + 1.5\\n"
+                      "while time.process_time() < end: pass'])\n"
+                      "end = time.process_time() + 0.6\n"
+                      "while time.process_time() < end: pass\n"
+                      "child.wait()\n")
+    monkeypatch.setattr(bench, "tool_environment", lambda: dict(os.environ))
+    real_popen = bench.subprocess.Popen
+    monkeypatch.setattr(bench.subprocess, "Popen", lambda command, **kw: real_popen([sys.executable, str(script)], **kw))
+    seconds, own = bench.course_grade_seconds(tmp_path, tmp_path, 2)
+    assert 0.45 <= own <= 1.0, f"the process's own CPU read as {own:.2f} CPU-s, not about 0.6 (its child's 1.5 apart)"
+    assert seconds >= 1.0, f"timed {seconds:.2f} s, but the child alone runs 1.5 CPU-s"
+
+
+def test_course_grade_seconds_says_what_the_failed_run_printed(monkeypatch, tmp_path):
+    from dlcourse.instructor import bench
+
+    real_popen = bench.subprocess.Popen
+    monkeypatch.setattr(bench.subprocess, "Popen", lambda command, **kw: real_popen(
+        [sys.executable, "-c", "import sys; print('no such folder: submitted/'); sys.exit(2)"], **kw))
+    try:
+        bench.course_grade_seconds(tmp_path, tmp_path, 2)
+    except RuntimeError as error:
+        assert "no such folder: submitted/" in str(error), error
+    else:
+        raise AssertionError("a failed grading run was timed as if it had passed")

@@ -324,6 +324,30 @@ def test_workers_grade_after_the_process_used_a_blocking_jupyter_call(tmp_path):
         [(r["student"], r["reason"]) for r in records]
 
 
+def test_the_local_clusters_workers_run_no_profiler_and_a_slow_system_monitor():
+    """The local cluster's workers are threads of the grading process, so Dask's statistical profiler, system
+    monitor and event-loop tick run on the grader's CPU: profiler off, the others slowed; the settings end with
+    the cluster."""
+    import dask.distributed  # noqa: F401 - registers distributed's defaults in dask.config
+
+    def periodic_callbacks(dask_worker=None, dask_scheduler=None):
+        server = dask_worker or dask_scheduler
+        callbacks = server.periodic_callbacks
+        return sorted(callbacks), callbacks["monitor"].callback_time, callbacks["tick"].callback_time
+
+    before = dask.config.get("distributed.worker.profile.enabled")
+    with grading.dask_client(2, None) as client:
+        on_workers = client.run(periodic_callbacks)
+        on_scheduler = client.run_on_scheduler(periodic_callbacks)
+    assert len(on_workers) == 2, f"expected 2 local workers, got {sorted(on_workers)}"
+    for address, (names, monitor_ms, tick_ms) in {**on_workers, "the scheduler": on_scheduler}.items():
+        assert not {"profile", "profile-cycle"} & set(names), f"{address} still runs the profiler: {names}"
+        assert monitor_ms >= 5000, f"{address} samples its system monitor every {monitor_ms} ms, not >= 5 s"
+        assert tick_ms >= 1000, f"{address} ticks its event loop every {tick_ms} ms, not >= 1 s"
+    assert dask.config.get("distributed.worker.profile.enabled") == before, \
+        "dask_client left its LocalCluster settings in this process's Dask config"
+
+
 def test_lane_plan_warms_exactly_the_kernels_its_lanes_use():
     plan = grading.LanePlan(["j0", "j1", "j2", "j3", "j4"], ["A", "B"])
     assert plan.first() == [("A", "j0", "j2"), ("B", "j1", "j3")]

@@ -72,9 +72,21 @@ def longest_first(jobs, root):
     return sorted(jobs, key=lambda job: seconds[job.assignment], reverse=True)
 
 
+# The local cluster's workers are threads of this process, so what Dask runs beside them runs on the grader's
+# CPU: each worker's statistical profiler (every 10 ms it walks the stacks of this process's threads), each
+# server's system monitor (every 500 ms) and event-loop tick (every 20 ms). They feed the dashboard, which a
+# grading run does not start (dashboard_address=None). Off or slowed, they took the grading process of one
+# five-practical submission from about 8.0 to 6.1 CPU-s (docs/scaling.md, "The grading process's own CPU").
+LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False,
+                        "distributed.admin.system-monitor.interval": "5s",
+                        "distributed.admin.tick.interval": "1s"}
+
+
 @contextmanager
 def dask_client(workers, scheduler):
-    """A dask.distributed Client: to ``scheduler`` when given, else to a LocalCluster of ``workers``."""
+    """A dask.distributed Client: to ``scheduler`` when given, else to a LocalCluster of ``workers``
+    (``LOCAL_CLUSTER_CONFIG`` set while it runs)."""
+    import dask
     from dask.distributed import Client, LocalCluster
 
     lock_every_parse()  # the worker threads and the libraries parse Python: one at a time (pysource)
@@ -82,8 +94,9 @@ def dask_client(workers, scheduler):
         with Client(scheduler) as client:
             yield client
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=None,
-                      memory_limit=0, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+    with dask.config.set(LOCAL_CLUSTER_CONFIG), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=None,
+                         memory_limit=0, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         try:
             yield client
         finally:  # the workers are threads of this process: their warm kernels end with the run
