@@ -126,6 +126,34 @@ def test_a_forked_kernel_runs_as_the_private_uid_without_any_capability(scratch)
     assert out["env"]["HOME"] == os.path.join(str(scratch), ".sandbox"), out["env"]["HOME"]
 
 
+def test_a_forked_kernels_collector_skips_the_fork_servers_imports(scratch):
+    """The fork server freezes what its imports made (gc.freeze): the kernel inherits them in the permanent
+    generation, which its collections never walk; what the kernel makes afterwards is collected as usual."""
+    probe = """
+        import gc, json, numpy, weakref
+        class Cycle:
+            pass
+        made = Cycle()
+        made.me, alive = made, weakref.ref(made)
+        del made
+        gc.collect()
+        print(json.dumps({"frozen": gc.get_freeze_count(), "numpy_tracked": gc.is_tracked(numpy.__dict__),
+                          "numpy_in_generations": any(o is numpy.__dict__ for o in gc.get_objects()),
+                          "cycle_collected": alive() is None}))
+    """
+    manager, client = _start(scratch)
+    try:
+        out = _probe(client, probe)
+        hello = manager.fork_server.hello
+    finally:
+        _stop(manager, client)
+    # numpy and matplotlib.pyplot alone make far more than 10,000 objects
+    assert hello["frozen"] > 10_000 and out["frozen"] > 10_000, (hello["frozen"], out)
+    assert out["numpy_tracked"] and not out["numpy_in_generations"], \
+        f"numpy's module dict, imported by the fork server, is still walked by the kernel's collector: {out}"
+    assert out["cycle_collected"], "a reference cycle the kernel made was not collected"
+
+
 def test_a_forked_kernel_sees_only_the_sandbox_and_writes_only_its_scratch_folder(scratch, tmp_path):
     hidden = tmp_path / "source" / "01_graph" / "01_graph.ipynb"
     hidden.parent.mkdir(parents=True)

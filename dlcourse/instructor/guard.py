@@ -213,8 +213,14 @@ def _dlcourse_install(secret_path, audit_fd, preload, protected_modules, audit_e
             frame = frame.f_back
         return None
 
+    watched = {}  # event -> whether the guard looks at it: one dict lookup for the events raised by the million
+    # (builtins.id, object.__getattr__), which student code such as a graph's topological sort raises in loops
+
     def hook(event, args):
-        if busy[0] or not (event in audit_events or event.startswith(audit_prefixes)):
+        looked_at = watched.get(event)
+        if looked_at is None:
+            looked_at = watched[event] = event in audit_events or event.startswith(audit_prefixes)
+        if busy[0] or not looked_at:
             return
         busy[0] = True
         try:
