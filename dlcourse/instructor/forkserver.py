@@ -283,8 +283,9 @@ def serve(control_fd, preload):
     import ipykernel.kernelapp  # noqa: F401 - what every kernel runs
     # The imports' objects go to the permanent generation (gc.freeze, whose documented use is before fork):
     # a kernel's collector never walks them again (they live as long as the kernel anyway), and the pages
-    # that hold them are not written by it, so they stay shared. A student's code that allocates many small
-    # objects (practical 1's Value graphs) ran about a quarter faster (docs/scaling.md, "The fork server").
+    # that hold them are not written by it, so they stay shared. Practical 1's Value-graph experiment, which
+    # allocates many small objects, ran about a quarter faster (README, "The guard's audit hook and the fork
+    # server's frozen imports").
     gc.collect()
     gc.freeze()
     hazards = fork_hazards()
