@@ -209,8 +209,9 @@ def writer_seconds(course):
 
 
 def measure(students=10, five=True, log=print):
-    """Measure every figure; returns {name: seconds, ..., "cpu": {name: machine CPU seconds}} (and logs each
-    as it comes)."""
+    """Measure every figure; returns {name: seconds, ..., "cpu": {name: machine CPU seconds}, "iowait" and
+    "steal": {name: seconds}, "grader_cpu": {name: the grading process's own CPU seconds, grading runs only}}
+    (and logs each as it comes)."""
     figures = {"cpu": {}, "iowait": {}, "steal": {}, "grader_cpu": {}}
     cores = os.cpu_count() or 1
     figures["loop_start"], figures["loop_together"] = calibration_seconds(1), calibration_seconds(cores)
